@@ -1,0 +1,40 @@
+"""pygote: differentiate plain Python, NumPy and SciPy programs by source transformation.
+
+>>> import pygote as pg
+>>> pg.gradient(lambda x: x ** 2, 3.0)
+(6.0,)
+"""
+
+from pygote import rules as _rules  # noqa: F401  (registers every rule)
+from pygote.api import (
+    elementwise_grad,
+    grad,
+    gradient,
+    jacobian,
+    jacrev,
+    pullback,
+    show_adjoint,
+    value_and_grad,
+    vjp,
+    withgradient,
+)
+from pygote.errors import DifferentiationError
+from pygote.runtime.structural import Structural
+from pygote.transform import compile as _compile  # noqa: F401  (installs the transformer)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "DifferentiationError",
+    "Structural",
+    "elementwise_grad",
+    "grad",
+    "gradient",
+    "jacobian",
+    "jacrev",
+    "pullback",
+    "show_adjoint",
+    "value_and_grad",
+    "vjp",
+    "withgradient",
+]

@@ -1,0 +1,301 @@
+"""Activity and scalar types of the variables of a normalized (core Python) function.
+
+Guarantees to the generator:
+- ``active``: the names that may carry a gradient. A name is active if it is a parameter,
+  a free variable (closures carry gradients to what they capture), or is assigned from an
+  expression that reads an active name. Mutation makes activity flow backwards too: an
+  object written with an active value (``a[i] = v``, ``a.x = v``, a method call or any
+  call receiving it together with an active argument) is active, and so is every name it
+  may alias (the names it was read from by assignment, subscript, attribute or method).
+  Globals and builtins are constants: inactive.
+- ``scalar``: the names that hold a real Python number (``int``, ``float``, ``bool``)
+  whenever they are read, given which parameters are scalars. The generator writes
+  adjoints of scalar operations inline, without helper calls.
+
+Both are flow-insensitive fixpoints over the function's assignments: sound, fast, and
+simple enough to state here in full.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import math
+from dataclasses import dataclass, field
+
+__all__ = ["Analysis", "analyse", "SCALAR_FUNCTIONS"]
+
+# functions returning a real Python number when all their arguments are real numbers
+SCALAR_FUNCTIONS = {
+    getattr(math, n)
+    for n in (
+        "sin cos tan asin acos atan atan2 sinh cosh tanh asinh acosh atanh exp expm1 log "
+        "log2 log10 log1p sqrt pow hypot erf erfc gamma lgamma fabs copysign degrees "
+        "radians fmod floor ceil trunc factorial comb perm gcd exp2 cbrt ldexp"
+    ).split()
+    if hasattr(math, n)
+} | {abs, float, int, round, len, min, max, pow, bool}
+
+
+@dataclass
+class Analysis:
+    params: list
+    free: list
+    assigned: set
+    active: set
+    scalar: set
+    loop_assigned: set = field(default_factory=set)  # names assigned inside a loop
+    assign_count: dict = field(default_factory=dict)
+    globals_read: set = field(default_factory=set)
+
+
+def _names(node) -> list:
+    return [n.id for n in ast.walk(node) if isinstance(n, ast.Name)]
+
+
+def _param_names(args: ast.arguments) -> list:
+    names = [a.arg for a in args.posonlyargs + args.args]
+    if args.vararg:
+        names.append(args.vararg.arg)
+    names += [a.arg for a in args.kwonlyargs]
+    if args.kwarg:
+        names.append(args.kwarg.arg)
+    return names
+
+
+class _Collector(ast.NodeVisitor):
+    """Assignments as (targets, reads, kind, value) and loop membership."""
+
+    def __init__(self):
+        self.edges = []  # (target, [read names], aliasing: bool, value node)
+        self.mutations = []  # (object name, [read names])
+        self.loop_depth = 0
+        self.loop_assigned = set()
+        self.count = {}
+        self.for_targets = []  # (target, iter node)
+        self.returned = []
+
+    def visit_Return(self, node):
+        if isinstance(node.value, ast.Name):
+            self.returned.append(node.value.id)
+
+    def _assign(self, name, reads, alias, value):
+        self.edges.append((name, reads, alias, value))
+        self.count[name] = self.count.get(name, 0) + 1
+        if self.loop_depth:
+            self.loop_assigned.add(name)
+
+    def visit_Assign(self, node):
+        target = node.targets[0]
+        value = node.value
+        reads = _names(value)
+        if isinstance(target, ast.Name):
+            alias = isinstance(value, (ast.Name, ast.Subscript, ast.Attribute, ast.Call))
+            self._assign(target.id, reads, alias, value)
+            if isinstance(value, ast.Call):
+                self._call_mutation(value)
+        elif isinstance(target, (ast.Subscript, ast.Attribute)):
+            obj = target.value.id if isinstance(target.value, ast.Name) else None
+            if obj is not None:
+                self.mutations.append((obj, reads + _names(target)))
+
+    def _call_mutation(self, call):
+        reads = _names(call)
+        args = [a.value if isinstance(a, ast.Starred) else a for a in call.args]
+        args += [k.value for k in call.keywords]
+        for a in args:
+            if isinstance(a, ast.Name):
+                self.mutations.append((a.id, reads))
+        if isinstance(call.func, ast.Attribute) and isinstance(call.func.value, ast.Name):
+            self.mutations.append((call.func.value.id, reads))
+
+    def visit_AugAssign(self, node):
+        if isinstance(node.target, ast.Name):
+            name = node.target.id
+            self._assign(name, [name] + _names(node.value), True, node)
+            self.mutations.append((name, _names(node.value)))
+
+    def visit_For(self, node):
+        self.loop_depth += 1
+        if isinstance(node.target, ast.Name):
+            self._assign(node.target.id, _names(node.iter), True, ("for", node.iter))
+            self.for_targets.append((node.target.id, node.iter))
+        for s in node.body:
+            self.visit(s)
+        self.loop_depth -= 1
+
+    def visit_While(self, node):
+        self.loop_depth += 1
+        for s in node.body:
+            self.visit(s)
+        self.loop_depth -= 1
+
+    def visit_FunctionDef(self, node):
+        self._assign(node.name, _names(node), False, node)
+
+    def visit_ClassDef(self, node):
+        self._assign(node.name, [], False, node)
+
+    def visit_Import(self, node):
+        for a in node.names:
+            self._assign((a.asname or a.name).split(".")[0], [], False, node)
+
+    visit_ImportFrom = visit_Import
+
+    def visit_Try(self, node):
+        for h in node.handlers:
+            if h.name:
+                self._assign(h.name, [], False, h)
+        self.generic_visit(node)
+
+    visit_AsyncFunctionDef = visit_FunctionDef
+
+
+def analyse(fn: ast.FunctionDef, free: list, scalar_params: set, resolve,
+            nondifferentiable=lambda f: False) -> Analysis:
+    """Activity and scalar types for normalized ``fn``.
+
+    ``free`` are its free variables, ``scalar_params`` the parameters known to be real
+    Python numbers, ``resolve(name)`` the transform-time value of a global name, and
+    ``nondifferentiable(f)`` tells whether a resolved callee's result carries no gradient.
+    """
+    params = _param_names(fn.args)
+    c = _Collector()
+    for s in fn.body:
+        c.visit(s)
+    assigned = {e[0] for e in c.edges}
+    local = set(params) | assigned | set(free)
+    globals_read = {n for n in _names(fn) if n not in local}
+
+    def resolve_global(name):
+        return None if name in local else resolve(name)
+
+    ranges = {
+        t for t, _, _, v in c.edges
+        if isinstance(v, ast.Call) and resolve_callee(v.func, resolve_global) is range
+    }
+    ranges -= {t for t, _, _, v in c.edges
+               if not (isinstance(v, ast.Call) and resolve_callee(v.func, resolve_global) is range)}
+
+    # results of non-differentiable callees and of comparisons depend on nothing
+    def blocks(value):
+        if isinstance(value, ast.Compare) or (
+            isinstance(value, ast.UnaryOp) and isinstance(value.op, ast.Not)
+        ):
+            return True
+        if isinstance(value, ast.Call):
+            func = resolve_callee(value.func, resolve_global)
+            return func is not None and _safe(nondifferentiable, func)
+        return isinstance(value, ast.JoinedStr)
+
+    c.edges = [(t, [] if blocks(v) else r, a and not blocks(v), v) for t, r, a, v in c.edges]
+
+    # ---- activity: forward over assignments, backward over mutation and aliasing
+    active = set(params) | set(free)
+    changed = True
+    while changed:
+        changed = False
+        for target, reads, alias, _ in c.edges:
+            if target not in active and any(r in active for r in reads):
+                active.add(target)
+                changed = True
+        for obj, reads in c.mutations:
+            if obj not in active and any(r in active for r in reads):
+                active.add(obj)
+                changed = True
+        for target, reads, alias, _ in c.edges:
+            if alias and target in active:
+                for r in reads:
+                    if r not in active and r in local:
+                        active.add(r)
+                        changed = True
+    # ---- scalar types: greatest fixpoint from "everything scalar"
+    scalar = (assigned | set(params)) - (set(params) - set(scalar_params))
+    changed = True
+    while changed:
+        changed = False
+        for target, reads, alias, value in c.edges:
+            if target in scalar and not _is_scalar(value, scalar, resolve_global, target, ranges):
+                scalar.discard(target)
+                changed = True
+        for obj, _ in c.mutations:
+            if obj in scalar and obj not in assigned:
+                scalar.discard(obj)
+    scalar -= ranges
+
+    # ---- usefulness: what the result (or a mutated object) depends on differentiably
+    useful = set(c.returned) | {obj for obj, _ in c.mutations if obj in active}
+    changed = True
+    while changed:
+        changed = False
+        for target, reads, _, _ in c.edges:
+            if target in useful:
+                for r in reads:
+                    if r in active and r not in useful:
+                        useful.add(r)
+                        changed = True
+        for obj, reads in c.mutations:
+            if obj in useful:
+                for r in reads:
+                    if r in active and r not in useful:
+                        useful.add(r)
+                        changed = True
+    return Analysis(
+        params=params, free=list(free), assigned=assigned, active=active & useful,
+        scalar=scalar, loop_assigned=c.loop_assigned, assign_count=c.count,
+        globals_read=globals_read,
+    )
+
+
+def _safe(predicate, value) -> bool:
+    try:
+        return bool(predicate(value))
+    except TypeError:
+        return False
+
+
+def _atom_scalar(node, scalar) -> bool:
+    if isinstance(node, ast.Constant):
+        return type(node.value) in (int, float, bool)
+    if isinstance(node, ast.Name):
+        return node.id in scalar
+    return False
+
+
+def _is_scalar(value, scalar, resolve, target, ranges) -> bool:
+    if isinstance(value, tuple):  # ("for", iterable): range loops give ints
+        return isinstance(value[1], ast.Name) and value[1].id in ranges
+    if isinstance(value, (ast.Constant, ast.Name)):
+        return _atom_scalar(value, scalar)
+    if isinstance(value, ast.BinOp):
+        return not isinstance(value.op, ast.MatMult) and _atom_scalar(value.left, scalar) and \
+            _atom_scalar(value.right, scalar)
+    if isinstance(value, ast.UnaryOp):
+        return _atom_scalar(value.operand, scalar)
+    if isinstance(value, ast.Compare):
+        return True
+    if isinstance(value, ast.AugAssign):
+        return target in scalar and _atom_scalar(value.value, scalar) and \
+            not isinstance(value.op, ast.MatMult)
+    if isinstance(value, ast.Call):
+        func = resolve_callee(value.func, resolve)
+        if func is None or func not in SCALAR_FUNCTIONS or value.keywords:
+            return False
+        if func in (min, max) and len(value.args) < 2:
+            return False
+        return all(_atom_scalar(a, scalar) for a in value.args)
+    return False
+
+
+def resolve_callee(func, resolve):
+    """The transform-time value of a callee that is a global name or a module attribute."""
+    if isinstance(func, ast.Name):
+        return resolve(func.id)
+    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+        base = resolve(func.value.id)
+        if base is not None and type(base).__name__ == "module":
+            return getattr(base, func.attr, None)
+    return None
+
+
+_ = builtins

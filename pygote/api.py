@@ -1,0 +1,307 @@
+"""The transforms users call: gradient, pullback, grad, jacobian, show_adjoint, ...
+
+Each runs the user's function through the dispatcher (so rules, methods, callable
+objects and ``functools.partial`` work at the top level as they do inside), then runs the
+recorded backward pass in a fresh shadow store and gathers the gradient of every argument
+into the shape API.md promises.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from typing import Any, Callable
+
+import numpy as np
+
+from pygote.errors import DifferentiationError
+from pygote.runtime import dispatch, shadows
+from pygote.runtime.structural import Structural
+from pygote.runtime.values import add, contains_differentiable, fit, zeros_like
+
+__all__ = [
+    "gradient", "withgradient", "pullback", "vjp", "grad", "value_and_grad", "jacobian",
+    "jacrev", "elementwise_grad", "show_adjoint",
+]
+
+
+def _name(f) -> str:
+    return getattr(f, "__qualname__", None) or getattr(f, "__name__", None) or repr(f)
+
+
+def _forward(f, args, kwargs):
+    if not callable(f):
+        raise DifferentiationError(f"pygote can only differentiate callables, not {type(f).__name__}.")
+    return dispatch.call(f, *args, **kwargs)
+
+
+def _backward(pb, args, dy):
+    """Run a pullback in a fresh store; gradients of every positional argument."""
+    store = shadows.push_store()
+    try:
+        if pb is None:
+            cts = (None,) * len(args)
+        else:
+            cts, _ = pb(dy)
+        memo: dict = {}
+        return tuple(_gather(a, c, memo) for a, c in zip(args, cts))
+    finally:
+        store.shadows.clear()
+        shadows.pop_store()
+
+
+def _gather(x, ct, memo):
+    """The gradient of argument ``x``: its value cotangent plus its shadows, structurally."""
+    key = id(x)
+    if key in memo:
+        return memo[key]
+    t = type(x)
+    if t is float or t is complex or isinstance(x, np.generic):
+        out = fit(ct, x)
+        return zeros_like(x) if out is None else out
+    if t is np.ndarray or isinstance(x, np.ndarray):
+        if not issubclass(x.dtype.type, np.inexact):
+            return None
+        total = shadows.take(x, fit(ct, x))
+        out = np.zeros_like(x) if total is None else fit(total, x)
+        if out is total and out is not None:
+            out = np.array(out, copy=True)
+        memo[key] = out
+        return out
+    if t in (int, bool, str, bytes, type(None)):
+        return None
+    if isinstance(x, tuple):
+        parts = tuple(_gather(xi, None if ct is None else ct[i], memo) for i, xi in enumerate(x))
+        return type(x)(*parts) if hasattr(x, "_fields") else parts
+    if isinstance(x, list):
+        memo[key] = None
+        ct = shadows.take(x, ct)
+        out = [_gather(xi, None if ct is None else ct[i], memo) for i, xi in enumerate(x)]
+        memo[key] = out
+        return out
+    if isinstance(x, dict):
+        memo[key] = None
+        ct = shadows.take(x, ct)
+        out = {k: _gather(v, None if ct is None else ct.get(k), memo) for k, v in x.items()}
+        memo[key] = out
+        return out
+    d = getattr(x, "__dict__", None)
+    if d is not None and not isinstance(x, type) and not callable(x) or dataclasses.is_dataclass(x) and not isinstance(x, type):
+        memo[key] = None
+        ct = shadows.take(x, ct)
+        fields = ct.fields if isinstance(ct, Structural) else (ct or {})
+        grads = {k: _gather(v, fields.get(k), memo) for k, v in vars(x).items()}
+        if dataclasses.is_dataclass(x):
+            out = object.__new__(type(x))
+            for k, v in grads.items():
+                object.__setattr__(out, k, v)
+        else:
+            out = Structural(grads, type(x))
+        memo[key] = out
+        return out
+    return None
+
+
+def _check_inputs(f, args):
+    if args and not any(contains_differentiable(a) for a in args):
+        kinds = ", ".join(type(a).__name__ for a in args)
+        raise DifferentiationError(
+            f"pygote cannot differentiate {_name(f)} with respect to arguments of type ({kinds}): "
+            "none of them holds a float, a complex number or a float array. Pass floats "
+            "(1.0, not 1), float arrays, or containers of them."
+        )
+
+
+def _seed(f, y):
+    """The cotangent 1 for a scalar real output, or an error that says what to use."""
+    if isinstance(y, (float, int)) and not isinstance(y, bool):
+        return 1.0
+    if isinstance(y, (np.ndarray, np.generic)) and np.ndim(y) == 0 and issubclass(
+        np.asarray(y).dtype.type, np.floating
+    ):
+        return np.ones_like(y)
+    if isinstance(y, complex) or np.iscomplexobj(y):
+        raise DifferentiationError(
+            f"pg.gradient needs a real scalar output, but {_name(f)} returned a complex value. "
+            "Differentiate a real function of it (abs(y)**2, y.real), or use "
+            "pg.holomorphic_grad for a holomorphic function, or pg.pullback with a cotangent."
+        )
+    shape = getattr(y, "shape", None)
+    raise DifferentiationError(
+        f"pg.gradient needs a scalar output, but {_name(f)} returned a "
+        f"{type(y).__name__}{f' of shape {shape}' if shape is not None else ''}. For a "
+        "vector output use pg.jacobian(f)(x), or pg.pullback(f, x) and call back(dy) with a "
+        "cotangent of the output's shape."
+    )
+
+
+# ---------------------------------------------------------------- Zygote style
+
+
+def pullback(f: Callable, *args: Any, **kwargs: Any):
+    """``(y, back)`` with ``back(dy)`` the cotangents of every positional argument.
+
+    >>> y, back = pullback(lambda x: x * x, 3.0)
+    >>> back(1.0)
+    (6.0,)
+    """
+    y, pb = _forward(f, args, kwargs)
+
+    def back(dy):
+        return _backward(pb, args, dy)
+
+    return y, back
+
+
+vjp = pullback
+
+
+def withgradient(f: Callable, *args: Any, **kwargs: Any):
+    """``(f(*args), gradient(f, *args))`` in one pass."""
+    _check_inputs(f, args)
+    y, pb = _forward(f, args, kwargs)
+    return y, _backward(pb, args, _seed(f, y))
+
+
+def gradient(f: Callable, *args: Any, **kwargs: Any) -> tuple:
+    """Gradient of scalar-valued ``f`` with respect to each positional argument.
+
+    >>> import math
+    >>> gradient(lambda x, y: x * math.sin(y), 2.0, 0.0)
+    (0.0, 2.0)
+    """
+    return withgradient(f, *args, **kwargs)[1]
+
+
+# ---------------------------------------------------------------- JAX style
+
+
+def _select(grads, argnums):
+    if isinstance(argnums, int):
+        return grads[argnums]
+    return tuple(grads[i] for i in argnums)
+
+
+def value_and_grad(f: Callable, argnums=0, has_aux: bool = False) -> Callable:
+    """``f`` -> a function returning ``(value, grad)`` (``((value, aux), grad)`` with aux)."""
+
+    @functools.wraps(f)
+    def wrapped(*args, **kwargs):
+        wanted = (argnums,) if isinstance(argnums, int) else tuple(argnums)
+        for i in wanted:
+            if i >= len(args):
+                raise DifferentiationError(
+                    f"argnums asks for argument {i} of {_name(f)}, but it was called with "
+                    f"{len(args)} positional arguments.")
+            if not contains_differentiable(args[i]):
+                raise DifferentiationError(
+                    f"pygote cannot differentiate {_name(f)} with respect to argument {i}, a "
+                    f"{type(args[i]).__name__}: it holds no float, complex number or float "
+                    "array. Pass a float (1.0, not 1) or a float array.")
+        y, pb = _forward(f, args, kwargs)
+        if has_aux:
+            value, aux = y
+            grads = _backward(_aux_pullback(pb), args, _seed(f, value))
+            return (value, aux), _select(grads, argnums)
+        grads = _backward(pb, args, _seed(f, y))
+        return y, _select(grads, argnums)
+
+    return wrapped
+
+
+def _aux_pullback(pb):
+    if pb is None:
+        return None
+    return lambda g: pb((g, None))
+
+
+def grad(f: Callable, argnums=0, has_aux: bool = False) -> Callable:
+    """``f`` -> its gradient function (JAX / autograd style).
+
+    >>> grad(lambda x: x ** 3)(2.0)
+    12.0
+    """
+    vg = value_and_grad(f, argnums, has_aux)
+
+    @functools.wraps(f)
+    def wrapped(*args, **kwargs):
+        (value, g) = vg(*args, **kwargs)
+        if has_aux:
+            return g, value[1]
+        return g
+
+    return wrapped
+
+
+def jacobian(f: Callable, argnums=0) -> Callable:
+    """``f`` -> its Jacobian, of shape ``out.shape + in.shape`` (reverse mode, row by row)."""
+
+    @functools.wraps(f)
+    def wrapped(*args, **kwargs):
+        y, back = pullback(f, *args, **kwargs)
+        y_arr = np.asarray(y)
+        wanted = (argnums,) if isinstance(argnums, int) else tuple(argnums)
+        rows = {i: [] for i in wanted}
+        for k in range(max(y_arr.size, 1)):
+            dy = np.zeros(y_arr.shape, dtype=y_arr.dtype if np.issubdtype(y_arr.dtype, np.inexact) else float)
+            dy.flat[k] = 1.0
+            seed = dy if isinstance(y, np.ndarray) else type(y)(dy.reshape(()).item()) \
+                if isinstance(y, (float, complex)) else dy
+            grads = back(seed)
+            for i in wanted:
+                rows[i].append(np.asarray(grads[i]))
+        out = tuple(np.stack(rows[i]).reshape(y_arr.shape + np.shape(args[i])) for i in wanted)
+        return out[0] if isinstance(argnums, int) else out
+
+    return wrapped
+
+
+jacrev = jacobian
+
+
+def elementwise_grad(f: Callable, argnums=0) -> Callable:
+    """Gradient of ``sum(f(x))``: the derivative of an elementwise ``f``."""
+
+    @functools.wraps(f)
+    def wrapped(*args, **kwargs):
+        y, back = pullback(f, *args, **kwargs)
+        grads = back(np.ones_like(y) if isinstance(y, np.ndarray) else 1.0)
+        return _select(grads, argnums)
+
+    return wrapped
+
+
+# ---------------------------------------------------------------- inspecting
+
+
+def show_adjoint(f: Callable, *example_args: Any) -> str:
+    """The generated forward and backward source of ``f``, with ``# line N:`` comments.
+
+    Give example arguments to see the version specialized for them (scalar parameters get
+    inline adjoints). The text is also printed.
+    """
+    from pygote.frontend.source import unwrap
+    from pygote.transform.compile import adjoint_of
+
+    fn = unwrap(f)
+    if not hasattr(fn, "__code__"):
+        raise DifferentiationError(f"pg.show_adjoint needs a Python function, not {_name(f)}.")
+    adjoint = adjoint_of(fn, example_args)
+    gen = adjoint.generated
+    lines = adjoint.source.lines
+    out = []
+    for text, origin in ((gen.forward, gen.forward_lines), (gen.backward, gen.backward_lines)):
+        last = None
+        for line, lineno in zip(text.split("\n"), origin):
+            if lineno != last and not line.startswith("def ") and 0 < lineno <= len(lines):
+                indent = line[: len(line) - len(line.lstrip())]
+                out.append(f"{indent}# line {lineno}: {lines[lineno - 1].strip()}")
+            last = lineno
+            out.append(line)
+        out.append("")
+    text = "\n".join(out)
+    print(text)
+    return text
+
+
+_ = add

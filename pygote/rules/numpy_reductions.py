@@ -1,0 +1,218 @@
+"""Reverse rules for NumPy's reductions and scans, as functions and as ``ndarray`` methods.
+
+Each vjp's signature mirrors numpy's own (``axis`` second, positional or keyword), so the
+same function serves ``np.sum(x, 0)`` and ``x.sum(0)``: the method descriptors receive the
+array as their first positional argument. Reduced axes are put back by ``_unreduce`` so
+the output cotangent broadcasts against the input; unlike elementwise rules, a reduction
+must return the input's full shape itself, since the runtime only sums broadcasting away.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numpy.lib.array_utils import normalize_axis_tuple
+
+from pygote.rules.registry import defvjp
+
+# ---------------------------------------------------------------- shared helpers
+
+
+def _axes(x, axis):
+    return tuple(range(np.ndim(x))) if axis is None else normalize_axis_tuple(axis, np.ndim(x))
+
+
+def _unreduce(g, x, axis, keepdims, kwargs=None):
+    """Re-insert the axes a reduction of ``x`` removed, so ``g`` (or ``ans``) broadcasts
+    against ``x``."""
+    if kwargs and "where" in kwargs:
+        # A masked reduction needs masked counts and masked winners in every rule below;
+        # refusing is better than a silently wrong gradient.
+        raise NotImplementedError("pygote: gradients of reductions with where= are not supported")
+    return g if keepdims else np.expand_dims(g, _axes(x, axis))
+
+
+def _spread(g, x, axis, keepdims, kwargs=None):
+    """``g`` copied to every element of ``x`` it was reduced from (writable, full shape)."""
+    return np.broadcast_to(_unreduce(g, x, axis, keepdims, kwargs), np.shape(x)).copy()
+
+
+def _count(x, axis):
+    return math.prod(np.shape(x)[a] for a in _axes(x, axis))
+
+
+def _rev_cumsum(g, axis):
+    return np.flip(np.cumsum(np.flip(g, axis), axis), axis)
+
+
+def _scan(rule):
+    """Run a scan rule along one axis; ``axis=None`` scans ``x`` flattened, as numpy does."""
+
+    def vjp(g, ans, x, axis=None, *_, **__):
+        if axis is None:
+            return np.reshape(rule(g, np.ravel(ans), np.ravel(x), 0), np.shape(x))
+        return rule(g, ans, x, axis)
+
+    return vjp
+
+
+def _register(funcs, vjp):
+    for func in funcs:
+        defvjp(func, vjp)
+
+
+# ---------------------------------------------------------------- sums and means
+
+
+def _sum_vjp(g, ans, x, axis=None, dtype=None, out=None, keepdims=False, **kw):
+    kw.pop("initial", None)  # a constant offset: no effect on the gradient
+    return _spread(g, x, axis, keepdims, kw)
+
+
+def _mean_vjp(g, ans, x, axis=None, dtype=None, out=None, keepdims=False, **kw):
+    return _spread(g, x, axis, keepdims, kw) / _count(x, axis)
+
+
+def _nansum_vjp(g, ans, x, axis=None, dtype=None, out=None, keepdims=False, **kw):
+    kw.pop("initial", None)
+    return np.where(np.isnan(x), 0, _spread(g, x, axis, keepdims, kw))
+
+
+def _nanmean_vjp(g, ans, x, axis=None, dtype=None, out=None, keepdims=False, **kw):
+    kept = ~np.isnan(x)
+    count = np.maximum(np.sum(kept, axis=axis, keepdims=True), 1)  # all-NaN slices get 0
+    return np.where(kept, _spread(g, x, axis, keepdims, kw), 0) / count
+
+
+_register((np.sum, np.ndarray.sum), _sum_vjp)
+_register((np.mean, np.ndarray.mean), _mean_vjp)
+_register((np.nansum,), _nansum_vjp)
+_register((np.nanmean,), _nanmean_vjp)
+
+
+# ---------------------------------------------------------------- weighted averages
+
+
+def _aligned_weights(a, weights, axis):
+    """Weights shaped to broadcast against ``a`` (numpy allows 1-d weights along ``axis``)."""
+    if np.ndim(weights) == np.ndim(a):
+        return weights
+    shape = [1] * np.ndim(a)
+    shape[_axes(a, axis)[0]] = np.size(weights)
+    return np.reshape(weights, shape)
+
+
+def _average_vjp_a(g, ans, a, axis=None, weights=None, returned=False, **kw):
+    if weights is None:
+        return _mean_vjp(g, ans, a, axis, **kw)
+    w = _aligned_weights(a, weights, axis)
+    keepdims = kw.get("keepdims", False)
+    return _unreduce(g, a, axis, keepdims) * np.conj(
+        w / np.sum(w, axis=axis, keepdims=True)
+    )
+
+
+def _average_vjp_w(g, ans, a, axis=None, weights=None, returned=False, **kw):
+    if weights is None:
+        return None
+    w = _aligned_weights(a, weights, axis)
+    keepdims = kw.get("keepdims", False)
+    avg = _unreduce(ans, a, axis, keepdims)
+    gw = _unreduce(g, a, axis, keepdims) * np.conj(
+        (a - avg) / np.sum(w, axis=axis, keepdims=True)
+    )
+    if np.ndim(weights) == np.ndim(a):
+        return gw
+    # 1-d weights run along ``axis`` rather than broadcasting from the right, so they are
+    # summed back to their own shape here: fit's right-aligned unbroadcast would misplace them.
+    return np.sum(gw, axis=tuple(i for i in range(np.ndim(a)) if i != _axes(a, axis)[0]))
+
+
+def _check_average(rule):
+    def vjp(g, ans, a, axis=None, weights=None, returned=False, **kw):
+        if returned:
+            raise NotImplementedError("pygote: np.average(..., returned=True) has no vjp yet")
+        return rule(g, ans, a, axis, weights, **kw)
+
+    return vjp
+
+
+# weights get a gradient only when passed positionally (one vjp per positional argument).
+defvjp(np.average, _check_average(_average_vjp_a), None, _check_average(_average_vjp_w))
+
+
+# ---------------------------------------------------------------- products
+
+
+def _prod_vjp(g, ans, x, axis=None, dtype=None, out=None, keepdims=False, **kw):
+    # The derivative in x_i is the product of the others. ans / x_i says that only without
+    # zeros, so count zeros per slice: with none it is prod/x_i; with exactly one, the zero
+    # gets the product of the non-zeros and everyone else 0; with two or more, all 0.
+    g = _unreduce(g, x, axis, keepdims, kw)
+    nonzero = x != 0
+    safe = np.where(nonzero, x, 1)
+    zeros = np.sum(~nonzero, axis=axis, keepdims=True)
+    others = np.prod(safe, axis=axis, keepdims=True, **kw)  # of the non-zeros, with initial
+    deriv = np.where(nonzero, (zeros == 0) * others / safe, (zeros == 1) * others)
+    return g * np.conj(deriv)
+
+
+_register((np.prod, np.ndarray.prod), _prod_vjp)
+
+
+# ---------------------------------------------------------------- extrema
+
+
+def _extremum_vjp(g, ans, x, axis=None, out=None, keepdims=False, **kw):
+    # The gradient goes to the positions equal to the extremum; ties share it equally (as
+    # JAX does), which keeps max(x) == max(x[::-1]) symmetric in its gradient. A NaN result
+    # goes to the NaNs. If ``initial`` wins, no element matches and x gets nothing.
+    kw.pop("initial", None)
+    m = _unreduce(ans, x, axis, keepdims, kw)
+    winners = (x == m) | ((m != m) & (x != x))
+    share = winners / np.maximum(np.sum(winners, axis=axis, keepdims=True), 1)
+    return _unreduce(g, x, axis, keepdims) * share
+
+
+_register(
+    (np.max, np.min, np.amax, np.amin, np.ndarray.max, np.ndarray.min, np.nanmax, np.nanmin),
+    _extremum_vjp,
+)
+
+
+# ---------------------------------------------------------------- spread
+
+
+def _var_vjp(g, ans, x, axis=None, dtype=None, out=None, ddof=0, keepdims=False, **kw):
+    # d|x - mean|^2 is 2 Re(conj(x - mean) dx) (the mean's own variation sums to zero), so
+    # the cotangent is 2 g (x - mean) / (N - ddof), complex x included.
+    ddof = kw.pop("correction", ddof)
+    kw.pop("mean", None)
+    centred = x - np.mean(x, axis=axis, keepdims=True)
+    return 2 * _unreduce(g, x, axis, keepdims, kw) * centred / (_count(x, axis) - ddof)
+
+
+def _std_vjp(g, ans, x, axis=None, dtype=None, out=None, ddof=0, keepdims=False, **kw):
+    # std = sqrt(var). Where std == 0 every centred value is 0 too: like abs at 0, take the
+    # subgradient 0 there (a 1-element std is constant) rather than 0/0.
+    safe = np.where(ans == 0, 1, ans)
+    return _var_vjp(g / (2 * safe), ans**2, x, axis, dtype, out, ddof, keepdims, **kw)
+
+
+_register((np.var, np.ndarray.var), _var_vjp)
+_register((np.std, np.ndarray.std), _std_vjp)
+
+
+# ---------------------------------------------------------------- scans
+
+# cumsum's transpose is the reversed cumulative sum of g.
+_register(
+    (np.cumsum, np.ndarray.cumsum), _scan(lambda g, ans, x, axis: _rev_cumsum(g, axis))
+)
+# d ans_j / d x_i = ans_j / x_i for i <= j: exact without zeros; a zero in x gives inf/nan
+# (a zero-safe scan needs exclusive products on both sides, not worth it here).
+_register(
+    (np.cumprod, np.ndarray.cumprod),
+    _scan(lambda g, ans, x, axis: _rev_cumsum(g * np.conj(ans), axis) / np.conj(x)),
+)

@@ -1,0 +1,354 @@
+"""Reads and writes of items and attributes, and augmented assignment, for generated code.
+
+Forward helpers return ``(value, record)``; the matching backward helpers take the record
+and route cotangents: reads add into the container's adjoint, writes move the written
+slot's gradient to the written value, zero the slot and restore the old contents, so
+every earlier adjoint sees the values it saw going forward (DESIGN.md, "The gradient
+model").
+"""
+
+from __future__ import annotations
+
+import operator
+
+import numpy as np
+
+from pygote.rules.registry import rule_for
+from pygote.runtime import shadows
+from pygote.runtime.shadows import acc, is_mutable, peek, set_shadow, take
+from pygote.runtime.values import fit
+
+__all__ = [
+    "getitem", "acc_getitem", "setitem", "setitem_back", "getattr_", "acc_attr",
+    "setattr_", "setattr_back", "augassign", "augassign_back", "AUG_OPS",
+]
+
+ndarray = np.ndarray
+_MISSING = object()
+_PLAIN_CONTAINERS = frozenset([ndarray, list, tuple, dict, str, range])
+
+
+# ---------------------------------------------------------------- items
+
+
+def getitem(x, index):
+    """``x[index]``; user classes' ``__getitem__`` is differentiated through its source."""
+    t = type(x)
+    if t in _PLAIN_CONTAINERS or isinstance(x, (tuple, list, dict, ndarray)):
+        return x[index], None
+    method = getattr(t, "__getitem__", None)
+    if method is None or not hasattr(method, "__code__"):
+        return x[index], None
+    from pygote.runtime.dispatch import call
+
+    return call(method, x, index)
+
+
+def acc_getitem(x, dx, index, g, record=None):
+    """Cotangent ``g`` of ``x[index]`` added into the adjoint of ``x``."""
+    if record is not None:  # a user __getitem__ was differentiated
+        cts, _ = record(g)
+        return acc(x, dx, cts[0])
+    if g is None:
+        return dx
+    t = type(x)
+    if t is ndarray or isinstance(x, ndarray):
+        if not issubclass(x.dtype.type, np.inexact):
+            return dx
+        store = shadows.current.shadows
+        entry = store.get(id(x))
+        if entry is None:
+            entry = store[id(x)] = [x, np.zeros_like(x)]
+        shadow = entry[1]
+        if _has_array_index(index):
+            np.add.at(shadow, index, fit(g, np.empty(np.shape(x[index]), x.dtype))
+                      if np.iscomplexobj(g) and not np.iscomplexobj(x) else g)
+        else:
+            if np.iscomplexobj(g) and not np.iscomplexobj(x):
+                g = np.real(g)
+            shadow[index] += g
+        return dx
+    if t is list:
+        entry = shadows._entry(x, None)
+        if entry[1] is None:
+            entry[1] = [None] * len(x)
+        shadow = entry[1]
+        if type(index) is slice:
+            for i, gi in zip(range(*index.indices(len(x))), g):
+                shadow[i] = _acc_slot(x[i], shadow[i], gi)
+        else:
+            shadow[index] = _acc_slot(x[index], shadow[index], g)
+        return dx
+    if t is tuple or isinstance(x, tuple):
+        n = len(x)
+        out = list(dx) if dx is not None else [None] * n
+        if type(index) is slice:
+            for i, gi in zip(range(*index.indices(n)), g):
+                out[i] = _acc_slot(x[i], out[i], gi)
+        else:
+            out[index] = _acc_slot(x[index], out[index], g)
+        return tuple(out)
+    if t is dict or isinstance(x, dict):
+        entry = shadows._entry(x, None)
+        if entry[1] is None:
+            entry[1] = {}
+        entry[1][index] = _acc_slot(x[index], entry[1].get(index), g)
+        return dx
+    return dx
+
+
+def _acc_slot(value, slot, g):
+    if is_mutable(value):
+        acc(value, None, g)
+        return slot
+    return acc(value, slot, g)
+
+
+def _has_array_index(index) -> bool:
+    if type(index) is tuple:
+        return any(isinstance(i, (ndarray, list)) and not _is_bool(i) for i in index)
+    return isinstance(index, (ndarray, list)) and not _is_bool(index)
+
+
+def _is_bool(i) -> bool:
+    return isinstance(i, ndarray) and i.dtype == bool
+
+
+def setitem(x, index, v):
+    """``x[index] = v``, returning what was overwritten (the record for the backward)."""
+    t = type(x)
+    if t is ndarray or isinstance(x, ndarray):
+        old = np.array(x[index], copy=True)
+    elif t is dict or isinstance(x, dict):
+        old = x.get(index, _MISSING)
+    else:
+        old = x[index]
+    x[index] = v
+    return old
+
+
+def setitem_back(x, index, v, old):
+    """Undo ``x[index] = v``: returns the cotangent of ``v`` and restores ``x``."""
+    t = type(x)
+    g = None
+    if t is ndarray or isinstance(x, ndarray):
+        shadow = peek(x)
+        if shadow is not None:
+            g = np.array(shadow[index], copy=True)
+            shadow[index] = 0
+        x[index] = old
+        return g
+    if t is dict or isinstance(x, dict):
+        shadow = peek(x)
+        if shadow is not None:
+            g = shadow.pop(index, None)
+        if old is _MISSING:
+            del x[index]
+        else:
+            x[index] = old
+        return g
+    if t is list or isinstance(x, list):
+        shadow = peek(x)
+        if shadow is not None:
+            if type(index) is slice:
+                g = shadow[index]
+                shadow[index] = [None] * len(old)
+            else:
+                g = shadow[index]
+                shadow[index] = None
+        x[index] = old
+        return g
+    x[index] = old
+    return None
+
+
+# ---------------------------------------------------------------- attributes
+
+_ARRAY_ATTRIBUTES: dict = {}
+
+
+def _array_attribute(name):
+    if not _ARRAY_ATTRIBUTES:
+        _ARRAY_ATTRIBUTES.update({"T": np.transpose, "real": np.real, "imag": np.imag})
+        try:
+            from pygote.rules.numpy_shape import ATTRIBUTE_RULES
+        except ImportError:
+            ATTRIBUTE_RULES = {}
+        for (cls, attr), func in ATTRIBUTE_RULES.items():
+            if cls is ndarray:
+                _ARRAY_ATTRIBUTES[attr] = func
+    return _ARRAY_ATTRIBUTES.get(name)
+
+
+def getattr_(x, name):
+    """``x.name``; properties are differentiated through their getter's source."""
+    t = type(x)
+    if t is ndarray:
+        func = _array_attribute(name)
+        if func is not None:
+            from pygote.runtime.dispatch import call
+
+            return call(func, x)
+        return getattr(x, name), None
+    descriptor = getattr(t, name, None) if t.__getattribute__ is object.__getattribute__ else None
+    if type(descriptor) is property and descriptor.fget is not None:
+        from pygote.runtime.dispatch import call
+
+        return call(descriptor.fget, x)
+    if t is complex or isinstance(x, np.generic):
+        func = {"real": np.real, "imag": np.imag}.get(name)
+        if func is not None:
+            from pygote.runtime.dispatch import call
+
+            return call(func, x)
+    return getattr(x, name), None
+
+
+def acc_attr(x, dx, name, g, record=None):
+    """Cotangent ``g`` of ``x.name`` added into the adjoint of ``x``."""
+    if record is not None:
+        cts, _ = record(g)
+        return acc(x, dx, cts[0])
+    if g is None:
+        return dx
+    if isinstance(x, tuple) and hasattr(x, "_fields"):  # namedtuple field
+        i = x._fields.index(name)
+        out = list(dx) if dx is not None else [None] * len(x)
+        out[i] = _acc_slot(x[i], out[i], g)
+        return type(x)(*out)
+    d = getattr(x, "__dict__", None)
+    if d is None or name not in d or isinstance(x, type):
+        return dx
+    value = d[name]
+    if is_mutable(value):
+        acc(value, None, g)
+        return dx
+    entry = shadows._entry(x, None)
+    if entry[1] is None:
+        entry[1] = {}
+    entry[1][name] = acc(value, entry[1].get(name), g)
+    return dx
+
+
+def setattr_(x, name, v):
+    """``x.name = v``, returning the overwritten value (or a marker that there was none)."""
+    old = x.__dict__.get(name, _MISSING) if hasattr(x, "__dict__") else _MISSING
+    setattr(x, name, v)
+    return old
+
+
+def setattr_back(x, name, old):
+    """Undo ``x.name = v``: returns the cotangent of ``v`` and restores ``x.name``."""
+    shadow = peek(x)
+    g = shadow.pop(name, None) if isinstance(shadow, dict) else None
+    if old is _MISSING:
+        try:
+            delattr(x, name)
+        except AttributeError:
+            pass
+    else:
+        setattr(x, name, old)
+    return g
+
+
+# ---------------------------------------------------------------- augmented assignment
+
+AUG_OPS = {
+    "+": (operator.add, operator.iadd), "-": (operator.sub, operator.isub),
+    "*": (operator.mul, operator.imul), "/": (operator.truediv, operator.itruediv),
+    "//": (operator.floordiv, operator.ifloordiv), "%": (operator.mod, operator.imod),
+    "**": (operator.pow, operator.ipow), "@": (operator.matmul, operator.imatmul),
+    "&": (operator.and_, operator.iand), "|": (operator.or_, operator.ior),
+    "^": (operator.xor, operator.ixor), "<<": (operator.lshift, operator.ilshift),
+    ">>": (operator.rshift, operator.irshift),
+}
+
+
+class _InPlace:
+    __slots__ = ("op", "old", "ans")
+
+    def __init__(self, op, old, ans):
+        self.op, self.old, self.ans = op, old, ans
+
+
+class _Rebind:
+    __slots__ = ("op", "old", "ans")
+
+    def __init__(self, op, old, ans):
+        self.op, self.old, self.ans = op, old, ans
+
+
+class _ListExtend:
+    __slots__ = ("n",)
+
+    def __init__(self, n):
+        self.n = n
+
+
+def augassign(symbol, y, v):
+    """``y op= v``: in place for arrays and lists (a mutation), a rebinding otherwise."""
+    pure, inplace = AUG_OPS[symbol]
+    t = type(y)
+    if t is ndarray and issubclass(y.dtype.type, np.inexact):
+        old = y.copy()
+        out = inplace(y, v)
+        return out, _InPlace(pure, old, out)
+    if t is list and symbol == "+":
+        n = len(y)
+        y += v
+        return y, _ListExtend(n)
+    if t is float or t is int or t is complex or t is tuple or isinstance(y, (np.generic, ndarray)):
+        ans = pure(y, v)
+        return ans, _Rebind(pure, y, ans)
+    method = getattr(t, "__i" + pure.__name__.strip("_") + "__", None)
+    if method is not None and hasattr(method, "__code__"):
+        from pygote.runtime.dispatch import call
+
+        ans, record = call(method, y, v)
+        return ans, record
+    ans = inplace(y, v)
+    if ans is y and is_mutable(y):
+        return ans, None  # an object we cannot see into: no gradient through it
+    from pygote.runtime.dispatch import call
+
+    ans, record = call(pure, y, v)
+    return ans, record
+
+
+def augassign_back(record, y, v, dy):
+    """Undo ``y op= v``: returns ``(adjoint of the old y, cotangent of v)``.
+
+    ``y`` is the value after the operation; the caller restores the variable itself.
+    """
+    if record is None:
+        return dy, None
+    t = type(record)
+    if t is _Rebind:
+        g = take(record.ans, dy)
+        if g is None:
+            return None, None
+        cts = rule_for(record.op).vjp(g, record.ans, record.old, v)
+        return acc(record.old, None, cts[0]), cts[1]
+    if t is _InPlace:
+        g = peek(y)
+        ct_v = None
+        if g is not None:
+            cts = rule_for(record.op).vjp(g, record.ans, record.old, v)
+            # the shadow now holds the gradient of the old contents; own its memory
+            ct_y = fit(cts[0], y)
+            set_shadow(y, None if ct_y is None else np.array(ct_y, copy=True))
+            ct_v = cts[1]
+        y[...] = record.old
+        return dy, ct_v
+    if t is _ListExtend:
+        shadow = peek(y)
+        ct_v = None
+        if shadow is not None:
+            ct_v = shadow[record.n:]
+            del shadow[record.n:]
+        del y[record.n:]
+        return dy, ct_v
+    # a user __iadd__ differentiated through its source
+    cts, _ = record(take(y, dy))
+    return acc(y, None, cts[0]), cts[1]
+

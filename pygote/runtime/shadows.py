@@ -1,0 +1,257 @@
+"""Shadows: gradients of mutable objects, keyed by the object's identity.
+
+Immutable values (floats, complex, tuples) have value adjoints, local variables of the
+generated backward code. Mutable objects (ndarrays, lists, dicts, user objects, closure
+cells) have a shadow in the current ``Store``: an accumulator keyed by ``id(obj)``, with
+the object itself kept alive beside it so that no identity is reused while a backward pass
+runs. Every name that refers to the same object therefore shares one gradient, which is
+what makes writes through aliases exact.
+
+Shadows by kind:
+- ndarray: a float array of the object's shape and dtype;
+- list: a list of cotangents, one per element (``None`` is zero);
+- dict: a dict of cotangents by key;
+- user object: a dict of cotangents by attribute name;
+- cell: the cotangent of the cell's content.
+
+The generated backward code talks to this module through ``acc`` (add a cotangent into
+a value's adjoint), ``take`` (the whole cotangent of a value at the statement that made
+it, removing its shadow) and the ``acc_*`` helpers for reads of items and attributes.
+"""
+
+from __future__ import annotations
+
+import types
+
+import numpy as np
+
+from pygote.runtime.values import add, fit
+
+__all__ = ["Store", "current", "push_store", "pop_store", "acc", "take", "is_mutable"]
+
+ndarray = np.ndarray
+CellType = types.CellType
+
+
+class Store:
+    """The shadows of one backward pass."""
+
+    __slots__ = ("shadows",)
+
+    def __init__(self) -> None:
+        self.shadows: dict[int, list] = {}  # id(obj) -> [obj, shadow]
+
+
+_stack: list[Store] = [Store()]
+current = _stack[-1]
+
+
+def push_store() -> Store:
+    global current
+    current = Store()
+    _stack.append(current)
+    return current
+
+
+def pop_store() -> None:
+    global current
+    _stack.pop()
+    current = _stack[-1]
+
+
+_IMMUTABLE = frozenset([float, int, bool, complex, str, bytes, type(None), tuple, range,
+                        slice, type(Ellipsis), frozenset])
+
+
+def is_mutable(x) -> bool:
+    """Objects whose gradient lives in a shadow (identity matters for them)."""
+    t = type(x)
+    if t is ndarray or t is list or t is dict or t is CellType:
+        return True
+    if t in _IMMUTABLE or isinstance(x, (tuple, np.generic, type, types.ModuleType,
+                                         types.BuiltinFunctionType)):
+        return False
+    if isinstance(x, (ndarray, list, dict)):
+        return True
+    if isinstance(x, types.FunctionType):
+        return False
+    return hasattr(x, "__dict__") and not isinstance(x, type)
+
+
+# ---------------------------------------------------------------- accumulation
+
+
+def acc(x, dx, g):
+    """Add cotangent ``g`` to the adjoint of value ``x``; returns the new value adjoint.
+
+    For mutable ``x`` the cotangent goes to its shadow and ``dx`` is returned unchanged.
+    """
+    if g is None:
+        return dx
+    t = type(x)
+    if t is float:
+        if type(g) is not float:
+            g = fit(g, x)
+        return g if dx is None else dx + g
+    if t is ndarray:
+        _acc_array(x, g)
+        return dx
+    if t is tuple or (isinstance(x, tuple) and t is not tuple):
+        return _acc_tuple(x, dx, g)
+    if t is list:
+        _acc_list(x, g)
+        return dx
+    if t is dict:
+        _acc_dict(x, g)
+        return dx
+    if t in _IMMUTABLE:
+        if t is complex:
+            g = fit(g, x)
+            return g if dx is None else dx + g
+        return dx  # int, bool, str, None: no gradient
+    if isinstance(x, np.generic):
+        g = fit(g, x)
+        return g if dx is None else (None if g is None else dx + g)
+    if isinstance(x, ndarray):
+        _acc_array(x, g)
+        return dx
+    if t is CellType:
+        entry = _entry(x, None)
+        entry[1] = add(entry[1], g)
+        return dx
+    if is_mutable(x):
+        _acc_object(x, g)
+        return dx
+    return dx
+
+
+def _entry(x, make):
+    shadows = current.shadows
+    entry = shadows.get(id(x))
+    if entry is None:
+        entry = shadows[id(x)] = [x, make]
+    return entry
+
+
+def _acc_array(x, g):
+    g = fit(g, x)
+    if g is None:
+        return
+    shadows = current.shadows
+    entry = shadows.get(id(x))
+    if entry is None:
+        # own the memory: g may be a view of another shadow or of a user array
+        shadows[id(x)] = [x, np.array(g, dtype=x.dtype, copy=True)]
+    else:
+        entry[1] += g
+
+
+def _acc_list(x, g):
+    if type(g) is not list and type(g) is not tuple:
+        return
+    entry = _entry(x, None)
+    if entry[1] is None:
+        entry[1] = [None] * len(x)
+    shadow = entry[1]
+    for i, gi in enumerate(g):
+        if gi is not None and i < len(x):
+            shadow[i] = acc(x[i], shadow[i], gi) if not is_mutable(x[i]) else acc(x[i], None, gi)
+
+
+def _acc_dict(x, g):
+    if not isinstance(g, dict):
+        return
+    entry = _entry(x, None)
+    if entry[1] is None:
+        entry[1] = {}
+    shadow = entry[1]
+    for k, gk in g.items():
+        if gk is not None and k in x:
+            v = x[k]
+            if is_mutable(v):
+                acc(v, None, gk)
+            else:
+                shadow[k] = acc(v, shadow.get(k), gk)
+
+
+def _acc_tuple(x, dx, g):
+    from pygote.runtime.structural import Structural
+
+    if isinstance(g, Structural):
+        g = tuple(g.get(f) for f in x._fields) if hasattr(x, "_fields") else None
+    if g is None:
+        return dx
+    out = list(dx) if dx is not None else [None] * len(x)
+    for i, (xi, gi) in enumerate(zip(x, g)):
+        if gi is None:
+            continue
+        if is_mutable(xi):
+            acc(xi, None, gi)
+        else:
+            out[i] = acc(xi, out[i], gi)
+    return tuple(out)
+
+
+def _acc_object(x, g):
+    from pygote.runtime.structural import Structural
+
+    if isinstance(g, Structural):
+        g = g.fields
+    elif not isinstance(g, dict):
+        fields = getattr(type(g), "__dataclass_fields__", None)
+        if fields is not None and type(g) is type(x):
+            g = {k: getattr(g, k) for k in fields}
+        else:
+            return
+    entry = _entry(x, None)
+    if entry[1] is None:
+        entry[1] = {}
+    shadow = entry[1]
+    attrs = getattr(x, "__dict__", {})
+    for k, gk in g.items():
+        if gk is None or k not in attrs:
+            continue
+        v = attrs[k]
+        if is_mutable(v):
+            acc(v, None, gk)
+        else:
+            shadow[k] = acc(v, shadow.get(k), gk)
+
+
+# ---------------------------------------------------------------- taking
+
+
+def take(y, dy):
+    """The whole cotangent of ``y`` where the statement that made ``y`` is undone.
+
+    Value adjoints pass through; a mutable object's shadow is removed from the store and
+    returned as a value (an array, a list of cotangents, a dict, a ``Structural``).
+    """
+    t = type(y)
+    if t is float or t in _IMMUTABLE or isinstance(y, (tuple, np.generic)):
+        return dy
+    entry = current.shadows.pop(id(y), None)
+    if entry is None:
+        return dy
+    shadow = entry[1]
+    if t is list:
+        shadow = [s if not is_mutable(v) else None for v, s in zip(y, shadow)]
+    elif t is not ndarray and t is not dict and t is not CellType and not isinstance(y, ndarray):
+        from pygote.runtime.structural import Structural
+
+        shadow = Structural(shadow, type(y))
+    return add(dy, shadow)
+
+
+def peek(y):
+    """The shadow of mutable ``y`` without removing it (``None`` if there is none)."""
+    entry = current.shadows.get(id(y))
+    return None if entry is None else entry[1]
+
+
+def set_shadow(y, shadow) -> None:
+    """Replace the shadow of mutable ``y`` (used by in-place operations' adjoints)."""
+    if shadow is None:
+        current.shadows.pop(id(y), None)
+    else:
+        current.shadows[id(y)] = [y, shadow]

@@ -1,0 +1,145 @@
+"""What a value's gradient looks like: differentiability, zeros, sums, and fitting a
+cotangent to the value it belongs to (broadcasting undone, dtype kept, real stays real).
+
+Cotangents use ``None`` for "zero" everywhere, so nothing is allocated for values that
+receive no gradient.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+ndarray = np.ndarray
+_inexact = np.inexact
+_NUMBER_TYPES = (float, complex)
+_NONDIFF_SCALARS = (bool, int, str, bytes, type(None))
+
+
+def is_differentiable(x) -> bool:
+    """True for values that carry a gradient themselves (floats, complex, float arrays)."""
+    t = type(x)
+    if t is float or t is complex:
+        return True
+    if t is ndarray or isinstance(x, (np.ndarray, np.generic)):
+        return issubclass(x.dtype.type, _inexact)
+    return False
+
+
+def contains_differentiable(x, _depth: int = 0) -> bool:
+    """True if ``x`` or anything reachable in it (containers, attributes) is differentiable."""
+    if is_differentiable(x):
+        return True
+    if _depth > 6:
+        return False
+    t = type(x)
+    if t in (int, bool, str, bytes, type(None)):
+        return False
+    if t in (tuple, list) or isinstance(x, (tuple, list)):
+        return any(contains_differentiable(v, _depth + 1) for v in x)
+    if isinstance(x, dict):
+        return any(contains_differentiable(v, _depth + 1) for v in x.values())
+    d = getattr(x, "__dict__", None)
+    if d is not None and not isinstance(x, type) and not callable(x):
+        return any(contains_differentiable(v, _depth + 1) for v in d.values())
+    return False
+
+
+def unbroadcast(g, shape: tuple):
+    """Sum ``g`` down to ``shape``: the one place where broadcasting is undone."""
+    gshape = np.shape(g)
+    if gshape == shape:
+        return g
+    extra = len(gshape) - len(shape)
+    if extra > 0:
+        g = np.sum(g, axis=tuple(range(extra)))
+    axes = tuple(i for i, n in enumerate(shape) if n == 1 and np.shape(g)[i] != 1)
+    if axes:
+        g = np.sum(g, axis=axes, keepdims=True)
+    if np.shape(g) != shape:
+        g = np.reshape(g, shape)
+    return g
+
+
+def fit(g, x):
+    """Make cotangent ``g`` fit value ``x``: its shape, its dtype, real if ``x`` is real.
+
+    Returns ``None`` when ``x`` cannot carry a gradient.
+    """
+    if g is None:
+        return None
+    t = type(x)
+    if t is float:
+        tg = type(g)
+        if tg is float:
+            return g
+        if tg is complex:
+            return g.real
+        if tg is int or tg is bool:
+            return float(g)
+        g = np.real(g) if np.iscomplexobj(g) else g
+        return float(np.sum(g))
+    if t is ndarray:
+        dtype = x.dtype
+        if not issubclass(dtype.type, _inexact):
+            return None
+        if type(g) is not ndarray or g.shape != x.shape:
+            g = unbroadcast(np.asarray(g), x.shape)
+        if g.dtype != dtype:
+            if np.iscomplexobj(g) and not np.iscomplexobj(x):
+                g = g.real
+            g = g.astype(dtype, copy=False)
+        return g
+    if t is complex:
+        return complex(np.sum(g))
+    if isinstance(x, np.generic):
+        if not issubclass(x.dtype.type, _inexact):
+            return None
+        if np.iscomplexobj(g) and not np.iscomplexobj(x):
+            g = np.real(g)
+        return x.dtype.type(np.sum(g))
+    if isinstance(x, ndarray):  # subclasses
+        return fit(g, np.asarray(x))
+    if t in _NONDIFF_SCALARS:
+        return None
+    return g
+
+
+def add(a, b):
+    """Sum of two cotangents, ``None`` being zero; structural for tuples, lists, dicts."""
+    if a is None:
+        return b
+    if b is None:
+        return a
+    ta = type(a)
+    if ta is float or ta is ndarray or ta is complex:
+        return a + b
+    if ta is tuple or ta is list:
+        return ta(add(x, y) for x, y in zip(a, b))
+    if ta is dict:
+        out = dict(a)
+        for k, v in b.items():
+            out[k] = add(out.get(k), v)
+        return out
+    if isinstance(a, tuple) and hasattr(a, "_fields"):  # namedtuple cotangent
+        return ta(*(add(x, y) for x, y in zip(a, b)))
+    from pygote.runtime.structural import Structural
+
+    if ta is Structural:
+        return a.merged(b)
+    return a + b
+
+
+def zeros_like(x):
+    """The zero gradient of value ``x`` with its own shape and dtype (API.md)."""
+    t = type(x)
+    if t is float:
+        return 0.0
+    if t is complex:
+        return 0j
+    if t is ndarray or isinstance(x, np.ndarray):
+        if issubclass(x.dtype.type, _inexact):
+            return np.zeros_like(x)
+        return None
+    if isinstance(x, np.generic):
+        return x.dtype.type(0) if issubclass(x.dtype.type, _inexact) else None
+    return None

@@ -1,0 +1,248 @@
+"""From a function object to its compiled adjoint, once per code object.
+
+``adjoint_of(fn, args)`` runs the pipeline (source -> normalize -> analyse -> generate ->
+compile) the first time it meets ``fn.__code__`` with a given set of scalar parameters
+and caches the result; later calls cost a dictionary look-up (plus binding the closure,
+for functions with free variables). Redefining a function makes a new code object, hence
+a new transformation.
+
+The generated functions are compiled with the user's file name and line numbers, and
+their helpers (the runtime, rule vjps, constants) are bound as closure cells, so the
+user's module globals are used as they are, live, and never polluted.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import math
+import types
+
+from pygote.analysis.activity import analyse
+from pygote.errors import DifferentiationError
+from pygote.frontend.source import get_source
+from pygote.rules.registry import NONDIFFERENTIABLE, RULES
+from pygote.runtime import access, dispatch, shadows
+from pygote.transform.reverse import generate
+
+__all__ = ["adjoint_of", "Adjoint", "StaleTransform", "clear_cache", "transform"]
+
+CellType = types.CellType
+
+
+class StaleTransform(Exception):
+    """A global that inline code relied on was rebound: transform again."""
+
+
+def _stale():
+    raise StaleTransform
+
+
+def _as_sequence(x):
+    t = type(x)
+    if t is list or t is tuple or t is range or t is str:
+        return x
+    if isinstance(x, (list, tuple)) or hasattr(x, "__getitem__") and hasattr(x, "__len__") \
+            and not isinstance(x, dict):
+        return x
+    return list(x)
+
+
+def _cell_ct(func, name):
+    """Take the cotangent that a closure's calls left on its cell for variable ``name``."""
+    code = getattr(func, "__code__", None)
+    if code is None or func.__closure__ is None or name not in code.co_freevars:
+        return None
+    cell = func.__closure__[code.co_freevars.index(name)]
+    entry = shadows.current.shadows.pop(id(cell), None)
+    return None if entry is None else entry[1]
+
+
+HELPERS = {
+    "_acc": shadows.acc, "_take": shadows.take,
+    "_call": dispatch.call, "_call_method": dispatch.call_method,
+    "_getattr": access.getattr_, "_acc_attr": access.acc_attr,
+    "_getitem": access.getitem, "_acc_getitem": access.acc_getitem,
+    "_setitem": access.setitem, "_setitem_back": access.setitem_back,
+    "_setattr": access.setattr_, "_setattr_back": access.setattr_back,
+    "_augassign": access.augassign, "_augassign_back": access.augassign_back,
+    "_as_sequence": _as_sequence, "_cell_ct": _cell_ct, "_stale": _stale,
+    "_sin": math.sin, "_cos": math.cos, "_sinh": math.sinh, "_cosh": math.cosh,
+    "_sqrt": math.sqrt, "_exp": math.exp, "_log": math.log, "_copysign": math.copysign,
+    "_LN2": math.log(2.0), "_LN10": math.log(10.0), "_TWO_OVER_SQRTPI": 2.0 / math.sqrt(math.pi),
+    "_DEG": 180.0 / math.pi, "_RAD": math.pi / 180.0,
+}
+
+
+def _is_nondifferentiable(f) -> bool:
+    return f in NONDIFFERENTIABLE
+
+
+class Adjoint:
+    """The compiled forward and backward functions of one Python function."""
+
+    __slots__ = ("forward_code", "backward_code", "cells", "free", "name", "source",
+                 "forward", "backward", "params", "n_positional", "varargs", "kwonly",
+                 "varkw", "defaults", "kwdefaults", "globals", "generated", "fn_free")
+
+    def bind(self, fn):
+        """Functions over ``fn``'s own closure cells (free variables are read live)."""
+        if not self.fn_free:
+            return self
+        bound = object.__new__(Adjoint)
+        for slot in Adjoint.__slots__:
+            setattr(bound, slot, getattr(self, slot))
+        bound.forward, bound.backward = self._make(fn)
+        return bound
+
+    def _make(self, fn):
+        user_cells = dict(zip(fn.__code__.co_freevars, fn.__closure__ or ()))
+
+        def closure(code):
+            return tuple(user_cells[n] if n in user_cells else self.cells[n] for n in code.co_freevars)
+
+        forward = types.FunctionType(self.forward_code, fn.__globals__, self.forward_code.co_name,
+                                     fn.__defaults__, closure(self.forward_code))
+        forward.__kwdefaults__ = fn.__kwdefaults__
+        backward = types.FunctionType(self.backward_code, fn.__globals__,
+                                      self.backward_code.co_name, None, closure(self.backward_code))
+        return forward, backward
+
+    def free_cells(self, cells):
+        return cells
+
+    def to_call(self, cts, nargs, kwargs):
+        """Parameter cotangents -> (positional cotangents of the call, keyword ones)."""
+        n = self.n_positional
+        if nargs <= n:
+            positional = tuple(cts[:nargs])
+        else:
+            rest = cts[n] if self.varargs else None
+            positional = tuple(cts[:n]) + (tuple(rest) if rest is not None else (None,) * (nargs - n))
+        if not kwargs:
+            return positional, None
+        index = {p: i for i, p in enumerate(self.params)}
+        kw = {}
+        for k in kwargs:
+            if k in index:
+                kw[k] = cts[index[k]]
+            elif self.varkw:
+                extra = cts[index[self.varkw]]
+                kw[k] = extra.get(k) if extra is not None else None
+        return positional, kw
+
+
+_CACHE: dict = {}
+
+
+def clear_cache() -> None:
+    _CACHE.clear()
+
+
+def adjoint_of(fn, args=()):
+    """The (cached) adjoint of Python function ``fn`` called with positional ``args``."""
+    key = (fn.__code__, _scalar_key(args))
+    adjoint = _CACHE.get(key)
+    if adjoint is None:
+        adjoint = _CACHE[key] = transform(fn, key[1])
+    return adjoint.bind(fn) if adjoint.fn_free else adjoint
+
+
+def _scalar_key(args) -> tuple:
+    return tuple(type(a) in (float, int, bool) for a in args)
+
+
+def _normalize(node, filename):
+    try:
+        from pygote.frontend.passes import normalize
+    except ImportError:  # TEMPORARY while the passes land: core-form input only
+        return node
+    return normalize(node, filename)
+
+
+def transform(fn, scalar_key=()) -> Adjoint:
+    """Run the whole pipeline on ``fn`` (no cache)."""
+    src = get_source(fn)
+    node = _normalize(src.node, src.filename)
+    free = list(fn.__code__.co_freevars)
+    params = _params(node.args)
+    scalar_params = {p for p, s in zip(params, scalar_key) if s}
+    g = fn.__globals__
+    builtin_ns = g.get("__builtins__", builtins)
+    if isinstance(builtin_ns, types.ModuleType):
+        builtin_ns = builtin_ns.__dict__
+
+    def resolve(name):
+        if name in g:
+            return g[name]
+        return builtin_ns.get(name)
+
+    analysis = analyse(node, free, scalar_params, resolve, _is_nondifferentiable)
+    gen = generate(node, analysis, resolve, src.filename, src.lines, RULES, _is_nondifferentiable)
+    return _compile(fn, gen, src, params, analysis)
+
+
+def _params(args: ast.arguments) -> list:
+    names = [a.arg for a in args.posonlyargs + args.args]
+    if args.vararg:
+        names.append(args.vararg.arg)
+    names += [a.arg for a in args.kwonlyargs]
+    if args.kwarg:
+        names.append(args.kwarg.arg)
+    return names
+
+
+def _compile(fn, gen, src, params, analysis) -> Adjoint:
+    closure_names = list(HELPERS) + list(gen.constants) + list(fn.__code__.co_freevars)
+    lines = ["def _pygote_factory():"]
+    origin = [src.firstlineno]
+    lines.append("    " + " = ".join(closure_names + ["None"]))
+    origin.append(src.firstlineno)
+    for text, where_from in ((gen.forward, gen.forward_lines), (gen.backward, gen.backward_lines)):
+        for line, lineno in zip(text.split("\n"), where_from):
+            lines.append("    " + line)
+            origin.append(lineno)
+    lines.append("    return " + ", ".join(closure_names))
+    origin.append(src.firstlineno)
+    text = "\n".join(lines)
+    try:
+        tree = ast.parse(text)
+    except SyntaxError as exc:  # a generator bug: say so plainly
+        raise DifferentiationError(
+            f"internal error: pygote generated invalid code for {fn.__qualname__} ({exc}). "
+            "Please report it with pg.show_adjoint's output."
+        ) from None
+    for node in ast.walk(tree):
+        if hasattr(node, "lineno") and node.lineno is not None:
+            node.lineno = origin[node.lineno - 1]
+            end = getattr(node, "end_lineno", None)
+            node.end_lineno = origin[end - 1] if end else node.lineno
+            if node.end_lineno < node.lineno:
+                node.end_lineno = node.lineno
+    code = compile(tree, src.filename, "exec")
+    factory = next(c for c in code.co_consts if isinstance(c, types.CodeType))
+    codes = {c.co_name: c for c in factory.co_consts if isinstance(c, types.CodeType)}
+    name = src.node.name
+    adjoint = object.__new__(Adjoint)
+    adjoint.forward_code = codes[f"{name}_forward"]
+    adjoint.backward_code = codes[f"{name}_backward"]
+    dispatch.GENERATED_CODES.add(adjoint.forward_code)
+    values = dict(HELPERS)
+    values.update(gen.constants)
+    adjoint.cells = {n: CellType(v) for n, v in values.items()}
+    adjoint.free = list(fn.__code__.co_freevars)
+    adjoint.fn_free = bool(fn.__code__.co_freevars)
+    adjoint.name = fn.__qualname__
+    adjoint.source = src
+    adjoint.params = params
+    a = src.node.args
+    adjoint.n_positional = len(a.posonlyargs) + len(a.args)
+    adjoint.varargs = a.vararg.arg if a.vararg else None
+    adjoint.kwonly = [k.arg for k in a.kwonlyargs]
+    adjoint.varkw = a.kwarg.arg if a.kwarg else None
+    adjoint.generated = gen
+    adjoint.forward, adjoint.backward = adjoint._make(fn)
+    return adjoint
+
+
+dispatch.transform_hook = adjoint_of

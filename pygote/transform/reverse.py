@@ -1,0 +1,945 @@
+"""Reverse-mode code generation: a normalized function -> forward and backward source.
+
+Input: a core-Python ``FunctionDef`` (docs/core-python.md) and its ``Analysis``.
+Output: ``Generated``, the source of two functions,
+
+    def f_forward(<f's parameters>):   runs f, returns (result, saved)
+    def f_backward(_saved, _dret):      returns (parameter cotangents, free-variable ones)
+
+with a map from each generated line to the user's line, so the compiled code's line
+numbers are the user's.
+
+The backward pass uses *restore semantics* (as Tangent does): before a statement
+overwrites a variable that the backward pass reads, the forward pushes the old value on
+``_stack``; the backward pops it right after that statement's adjoint. So when the
+backward reaches a statement, every variable holds the value it held when the forward
+ran that statement. Variables the backward reads and that are assigned once are simply
+returned in ``saved``.
+
+Adjoint of variable ``x`` is ``_dx``. Scalar variables (real Python numbers, see
+``pygote.analysis``) get inline adjoints (``_dx += _g * y``); everything else goes through
+``pygote.runtime`` helpers (``_acc``, ``_take``, the dispatcher's pullbacks).
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass, field
+
+from pygote.analysis.activity import Analysis, resolve_callee
+from pygote.errors import DifferentiationError, where
+
+__all__ = ["generate", "Generated", "SCALAR_TEMPLATES"]
+
+# Adjoint templates of real scalar functions: contribution to _dx is _g * <template>,
+# with {x} the argument and {ans} the result. Used when every argument is a scalar.
+SCALAR_TEMPLATES = {
+    "sin": "_cos({x})", "cos": "-_sin({x})", "tan": "(1.0 + {ans} * {ans})",
+    "exp": "{ans}", "expm1": "({ans} + 1.0)", "log": "1.0 / {x}", "log1p": "1.0 / (1.0 + {x})",
+    "log2": "1.0 / ({x} * _LN2)", "log10": "1.0 / ({x} * _LN10)", "sqrt": "0.5 / {ans}",
+    "sinh": "_cosh({x})", "cosh": "_sinh({x})", "tanh": "(1.0 - {ans} * {ans})",
+    "asin": "1.0 / _sqrt(1.0 - {x} * {x})", "acos": "-1.0 / _sqrt(1.0 - {x} * {x})",
+    "atan": "1.0 / (1.0 + {x} * {x})", "asinh": "1.0 / _sqrt({x} * {x} + 1.0)",
+    "acosh": "1.0 / _sqrt({x} * {x} - 1.0)", "atanh": "1.0 / (1.0 - {x} * {x})",
+    "erf": "_TWO_OVER_SQRTPI * _exp(-{x} * {x})", "erfc": "-_TWO_OVER_SQRTPI * _exp(-{x} * {x})",
+    "fabs": "_copysign(1.0, {x})", "abs": "(1.0 if {x} > 0 else -1.0 if {x} < 0 else 0.0)",
+    "float": "1.0", "degrees": "_DEG", "radians": "_RAD",
+}
+
+_OP_SYMBOLS = {
+    ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.FloorDiv: "//",
+    ast.Mod: "%", ast.Pow: "**", ast.MatMult: "@", ast.BitAnd: "&", ast.BitOr: "|",
+    ast.BitXor: "^", ast.LShift: "<<", ast.RShift: ">>",
+}
+_OP_FUNCTIONS = {
+    "+": "add", "-": "sub", "*": "mul", "/": "truediv", "//": "floordiv", "%": "mod",
+    "**": "pow", "@": "matmul", "&": "and_", "|": "or_", "^": "xor", "<<": "lshift",
+    ">>": "rshift",
+}
+_UNARY = {ast.USub: ("-", "neg"), ast.UAdd: ("+", "pos"), ast.Invert: ("~", "invert")}
+
+
+@dataclass
+class Generated:
+    forward: str
+    backward: str
+    forward_lines: list  # user line of each generated forward line (1-based index - 1)
+    backward_lines: list
+    constants: dict  # name -> value, bound in the functions' closure
+    needed: list
+    guards: list = field(default_factory=list)  # (global name, constant name)
+
+
+class _Lines:
+    """Indented source lines, each tagged with the user's line it came from."""
+
+    def __init__(self):
+        self.items: list = []  # (indent, text, lineno) or ("PUSH"/"POP", name, lineno)
+
+    def add(self, text, lineno, indent=0):
+        self.items.append((indent, text, lineno))
+
+    def extend(self, other, indent=1):
+        for item in other.items:
+            if item[0] in ("PUSH", "POP"):
+                self.items.append((item[0], item[1], item[2], item[3] + indent))
+            else:
+                self.items.append((item[0] + indent, item[1], item[2]))
+
+    def push(self, name, lineno, indent=0):
+        self.items.append(("PUSH", name, lineno, indent))
+
+    def pop(self, name, lineno, indent=0):
+        self.items.append(("POP", name, lineno, indent))
+
+    def render(self, pushed, base_indent=1):
+        text, origin = [], []
+        for item in self.items:
+            if item[0] == "PUSH":
+                if item[1] not in pushed:
+                    continue
+                indent, line = item[3], f"_push({item[1]})"
+            elif item[0] == "POP":
+                if item[1] not in pushed:
+                    continue
+                indent, line = item[3], f"{item[1]} = _pop()"
+            else:
+                indent, line = item[0], item[1]
+            text.append("    " * (indent + base_indent) + line)
+            origin.append(item[2])
+        return text, origin
+
+
+_FORWARD_STEMS = {"pb", "rec", "old", "aug", "n", "seq", "try", "exc", "item"}
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _atom(node) -> str:
+    return ast.unparse(node)
+
+
+def _index_expr(node) -> str:
+    """Source of an index usable as a value (``a[1:2, i]`` -> ``(slice(1, 2, None), i)``)."""
+    if isinstance(node, ast.Slice):
+        parts = [_atom(p) if p is not None else "None" for p in (node.lower, node.upper, node.step)]
+        return f"slice({', '.join(parts)})"
+    if isinstance(node, ast.Tuple):
+        inner = ", ".join(_index_expr(e) for e in node.elts)
+        return f"({inner},)"
+    return _atom(node)
+
+
+def _names_in(node) -> list:
+    return [n.id for n in ast.walk(node) if isinstance(n, ast.Name)]
+
+
+class Generator:
+    def __init__(self, fn: ast.FunctionDef, analysis: Analysis, resolve, filename, source_lines,
+                 rules, nondifferentiable):
+        self.fn = fn
+        self.a = analysis
+        self.resolve = resolve
+        self.filename = filename
+        self.source_lines = source_lines
+        self.rules = rules
+        self.is_nondiff = nondifferentiable
+        self.needed: set = set()
+        self.counter = 0
+        self.constants: dict = {}
+        self.const_ids: dict = {}
+        self.guards: dict = {}  # global name -> constant name
+        self.used_names = set(_names_in(fn)) | set(analysis.params) | set(analysis.free)
+        self.local = set(analysis.params) | analysis.assigned | set(analysis.free)
+        self.loop_depth = 0
+        self.extra_loop_assigned: set = set()
+        self.adjoint_names: dict = {}
+        self.declared_adjoints: dict = {}  # adjoint name -> "scalar"|"value"
+
+    # ------------------------------------------------------------ naming
+
+    def fresh(self, stem: str) -> str:
+        while True:
+            self.counter += 1
+            name = f"_{stem}{self.counter}"
+            if name not in self.used_names:
+                self.used_names.add(name)
+                if stem in _FORWARD_STEMS:  # forward variables the backward may read
+                    self.local.add(name)
+                return name
+
+    def adj(self, name: str) -> str:
+        d = self.adjoint_names.get(name)
+        if d is None:
+            d = f"_d{name}"
+            while d in self.used_names:
+                d += "_"
+            self.used_names.add(d)
+            self.adjoint_names[name] = d
+            self.declared_adjoints[d] = "scalar" if name in self.a.scalar else "value"
+        return d
+
+    def const(self, value, stem="_K") -> str:
+        key = id(value)
+        name = self.const_ids.get(key)
+        if name is None:
+            name = f"{stem}{len(self.constants)}"
+            self.constants[name] = value
+            self.const_ids[key] = name
+        return name
+
+    def need(self, *names):
+        for n in names:
+            if n in self.local:
+                self.needed.add(n)
+
+    def need_atoms(self, node):
+        self.need(*_names_in(node))
+
+    def is_active(self, node) -> bool:
+        return isinstance(node, ast.Name) and node.id in self.a.active
+
+    def is_scalar(self, node) -> bool:
+        if isinstance(node, ast.Constant):
+            return type(node.value) in (int, float, bool)
+        return isinstance(node, ast.Name) and node.id in self.a.scalar
+
+    def resolve_global(self, name):
+        return None if name in self.local else self.resolve(name)
+
+    def callee(self, func):
+        return resolve_callee(func, self.resolve_global)
+
+    def guard(self, func_node) -> None:
+        """Inline code relies on a global's transform-time value: check it at entry."""
+        base = func_node.id if isinstance(func_node, ast.Name) else func_node.value.id
+        if base not in self.guards:
+            self.guards[base] = self.const(self.resolve_global(base), "_G")
+
+    def mark_loop_assigned(self, name):
+        if self.loop_depth:
+            self.extra_loop_assigned.add(name)
+
+    # ------------------------------------------------------------ blocks
+
+    def block(self, stmts) -> tuple[_Lines, _Lines]:
+        fwd, parts = _Lines(), []
+        for stmt in stmts:
+            f, b = self.statement(stmt)
+            fwd.extend(f, 0)
+            parts.append(b)
+        bwd = _Lines()
+        for b in reversed(parts):
+            bwd.extend(b, 0)
+        return fwd, bwd
+
+    def statement(self, s) -> tuple[_Lines, _Lines]:
+        method = getattr(self, "s_" + type(s).__name__, None)
+        if method is None:
+            raise DifferentiationError(
+                f"pygote cannot differentiate a {type(s).__name__} statement "
+                f"({where(self.filename, s.lineno, self.fn.name)}): this construct is not "
+                "supported yet; move it into a function marked pg.nondifferentiable if it "
+                "carries no gradient."
+            )
+        return method(s)
+
+    def plain(self, s, assigned=()) -> tuple[_Lines, _Lines]:
+        """A statement that carries no gradient: run as written, restore what it overwrote."""
+        f, b = _Lines(), _Lines()
+        for name in assigned:
+            f.push(name, s.lineno)
+            self.mark_loop_assigned(name)
+        for line in ast.unparse(s).splitlines():
+            f.add(line, s.lineno)
+        for name in assigned:
+            if name in self.a.active:
+                d = self.adj(name)
+                b.add(f"{d} = {self.zero(name)}", s.lineno)
+        for name in reversed(assigned):
+            b.pop(name, s.lineno)
+        return f, b
+
+    def zero(self, name) -> str:
+        return "0.0" if name in self.a.scalar else "None"
+
+    # ------------------------------------------------------------ assignments
+
+    def s_Assign(self, s):
+        target = s.targets[0]
+        if isinstance(target, ast.Subscript):
+            return self.setitem(s, target)
+        if isinstance(target, ast.Attribute):
+            return self.setattr(s, target)
+        y = target.id
+        value = s.value
+        if y not in self.a.active or not any(r in self.a.active for r in _names_in(value)):
+            if isinstance(value, ast.Call) and y not in self.a.active and self.call_is_active(value):
+                pass  # an active call whose result is unused still runs its pullback
+            else:
+                return self.plain(s, [y])
+        kind = type(value).__name__
+        return getattr(self, "a_" + kind)(s, y, value)
+
+    def call_is_active(self, call) -> bool:
+        reads = _names_in(call)
+        return any(r in self.a.active for r in reads)
+
+    def output(self, s, y, b: _Lines, needs_ans=False) -> tuple[str, str]:
+        """Consume the adjoint of ``y`` and restore ``y``: returns (g expression, ans name)."""
+        d = self.adj(y)
+        g = self.fresh("g")
+        if y in self.a.scalar:
+            b.add(f"{g} = {d}", s.lineno)
+            b.add(f"{d} = 0.0", s.lineno)
+        else:
+            self.need(y)
+            b.add(f"{g} = _take({y}, {d})", s.lineno)
+            b.add(f"{d} = None", s.lineno)
+        ans = y
+        if needs_ans:
+            ans = self.fresh("ans")
+            self.need(y)
+            b.add(f"{ans} = {y}", s.lineno)
+        b.pop(y, s.lineno)
+        return g, ans
+
+    def contribute(self, b, s, x_node, expr, scalar_ok=True, indent=0):
+        """Add cotangent ``expr`` to the adjoint of atom ``x_node`` (if it is active)."""
+        if not self.is_active(x_node):
+            return
+        x = x_node.id
+        d = self.adj(x)
+        self.need(*_IDENTIFIER.findall(expr))
+        if x in self.a.scalar and scalar_ok:
+            b.add(f"{d} += {expr}", s.lineno, indent)
+        else:
+            self.need(x)
+            b.add(f"{d} = _acc({x}, {d}, {expr})", s.lineno, indent)
+
+    def forward_assign(self, s, y, text, f: _Lines):
+        f.push(y, s.lineno)
+        self.mark_loop_assigned(y)
+        f.add(text, s.lineno)
+
+    def a_Name(self, s, y, value):
+        f, b = _Lines(), _Lines()
+        self.forward_assign(s, y, f"{y} = {value.id}", f)
+        g, _ = self.output(s, y, b)
+        self.contribute(b, s, value, g)
+        return f, b
+
+    a_Constant = a_Name
+
+    def a_BinOp(self, s, y, value):
+        sym = _OP_SYMBOLS[type(value.op)]
+        left, right = value.left, value.right
+        f, b = _Lines(), _Lines()
+        self.forward_assign(s, y, f"{y} = {_atom(value)}", f)
+        if y in self.a.scalar and self.is_scalar(left) and self.is_scalar(right) and sym in "+-*/**":
+            return f, self.scalar_binop(s, y, sym, left, right, b)
+        g, ans = self.output(s, y, b, needs_ans=True)
+        rule = self.rules.get(_operator(_OP_FUNCTIONS[sym]))
+        if rule is None:
+            return f, b
+        b.add(f"if {g} is not None:", s.lineno)
+        self.rule_contributions(b, s, rule, g, ans, [left, right], indent=1)
+        return f, b
+
+    def rule_contributions(self, b, s, rule, g, ans, operands, indent=0):
+        args = ", ".join(_atom(o) for o in operands)
+        self.need_atoms(ast.Tuple(elts=list(operands)))
+        if rule.per_arg is not None:
+            for i, o in enumerate(operands):
+                if self.is_active(o) and i < len(rule.per_arg) and rule.per_arg[i] is not None:
+                    vjp = self.const(rule.per_arg[i], "_vjp")
+                    self.contribute(b, s, o, f"{vjp}({g}, {ans}, {args})", scalar_ok=False,
+                                    indent=indent)
+        else:
+            vjp = self.const(rule.vjp, "_vjp")
+            cts = self.fresh("cts")
+            b.add(f"{cts} = {vjp}({g}, {ans}, {args})", s.lineno, indent)
+            for i, o in enumerate(operands):
+                self.contribute(b, s, o, f"{cts}[{i}]", scalar_ok=False, indent=indent)
+
+    def scalar_binop(self, s, y, sym, left, right, b):
+        g, ans = self.output(s, y, b, needs_ans=sym in ("/", "**"))
+        L, R = _atom(left), _atom(right)
+        if sym == "+":
+            self.contribute(b, s, left, g)
+            self.contribute(b, s, right, g)
+        elif sym == "-":
+            self.contribute(b, s, left, g)
+            self.contribute(b, s, right, f"-{g}")
+        elif sym == "*":
+            self.contribute(b, s, left, f"{g} * {R}")
+            self.contribute(b, s, right, f"{g} * {L}")
+        elif sym == "/":
+            self.contribute(b, s, left, f"{g} / {R}")
+            self.contribute(b, s, right, f"-{g} * {ans} / {R}")
+        elif sym == "**":
+            if isinstance(right, ast.Constant):
+                self.contribute(b, s, left, f"{g} * {R} * {L} ** ({R} - 1)")
+            else:
+                self.contribute(b, s, left, f"({g} * {R} * {L} ** ({R} - 1) if {R} != 0 else 0.0)")
+                self.contribute(b, s, right, f"({g} * {ans} * _log({L}) if {L} > 0 else 0.0)")
+        return b
+
+    def a_UnaryOp(self, s, y, value):
+        if isinstance(value.op, ast.Not):
+            return self.plain(s, [y])
+        sym, fname = _UNARY[type(value.op)]
+        f, b = _Lines(), _Lines()
+        self.forward_assign(s, y, f"{y} = {_atom(value)}", f)
+        x = value.operand
+        if y in self.a.scalar and self.is_scalar(x):
+            g, _ = self.output(s, y, b)
+            self.contribute(b, s, x, f"-{g}" if sym == "-" else g)
+            return f, b
+        g, ans = self.output(s, y, b, needs_ans=True)
+        rule = self.rules.get(_operator(fname))
+        if rule is not None:
+            b.add(f"if {g} is not None:", s.lineno)
+            self.rule_contributions(b, s, rule, g, ans, [x], indent=1)
+        return f, b
+
+    def a_Compare(self, s, y, value):
+        return self.plain(s, [y])
+
+    a_JoinedStr = a_Compare
+    a_Set = a_Compare
+
+    def a_Call(self, s, y, call):
+        func = call.func
+        resolved = self.callee(func)
+        if resolved is not None and _safe(self.is_nondiff, resolved):
+            return self.plain(s, [y])
+        name = getattr(resolved, "__name__", None)
+        if (resolved is not None and name in SCALAR_TEMPLATES and y in self.a.scalar
+                and len(call.args) == 1 and not call.keywords
+                and self.is_scalar(call.args[0]) and _is_template_function(resolved, name)):
+            return self.scalar_call(s, y, call, name)
+        return self.dispatched_call(s, y, call)
+
+    def scalar_call(self, s, y, call, name):
+        f, b = _Lines(), _Lines()
+        self.guard(call.func)
+        self.forward_assign(s, y, f"{y} = {_atom(call)}", f)
+        template = SCALAR_TEMPLATES[name]
+        g, ans = self.output(s, y, b, needs_ans="{ans}" in template)
+        x = call.args[0]
+        expr = template.format(x=_atom(x), ans=ans)
+        self.contribute(b, s, x, f"{g} * {expr}")
+        return f, b
+
+    def dispatched_call(self, s, y, call):
+        f, b = _Lines(), _Lines()
+        pb = self.fresh("pb")
+        func = call.func
+        args = [_atom(a) if not isinstance(a, ast.Starred) else f"*{_atom(a.value)}"
+                for a in call.args]
+        kws = [f"{k.arg}={_atom(k.value)}" if k.arg else f"**{_atom(k.value)}"
+               for k in call.keywords]
+        if isinstance(func, ast.Attribute) and not self._is_module(func.value):
+            head = f"_call_method({_atom(func.value)}, {func.attr!r}"
+            receiver = [func.value]
+        else:
+            head = f"_call({_atom(func)}"
+            receiver = []
+        inner = ", ".join([head] + args + kws) + ")"
+        f.push(y, s.lineno)
+        f.push(pb, s.lineno)
+        self.mark_loop_assigned(y)
+        self.mark_loop_assigned(pb)
+        f.add(f"{y}, {pb} = {inner}", s.lineno)
+        self.need(pb)
+        if y in self.a.active:
+            g, _ = self.output(s, y, b)
+        else:
+            g = "None"
+            b.pop(y, s.lineno)
+        b.add(f"if {pb} is not None:", s.lineno)
+        cts, kwcts = self.fresh("cts"), self.fresh("kw")
+        b.add(f"{cts}, {kwcts} = {pb}({g})", s.lineno, 1)
+        positional = receiver + list(call.args)
+        starred = any(isinstance(a, ast.Starred) for a in positional)
+        if not starred:
+            for i, a in enumerate(positional):
+                self.contribute(b, s, a, f"{cts}[{i}]", scalar_ok=False, indent=1)
+        else:
+            k = self.fresh("k")
+            b.add(f"{k} = 0", s.lineno, 1)
+            for a in positional:
+                if isinstance(a, ast.Starred):
+                    self.need_atoms(a.value)
+                    n = f"len({_atom(a.value)})"
+                    self.contribute(b, s, a.value, f"tuple({cts}[{k}:{k} + {n}])", scalar_ok=False,
+                                    indent=1)
+                    b.add(f"{k} += {n}", s.lineno, 1)
+                else:
+                    self.contribute(b, s, a, f"{cts}[{k}]", scalar_ok=False, indent=1)
+                    b.add(f"{k} += 1", s.lineno, 1)
+        for kw in call.keywords:
+            if kw.arg is None:
+                self.contribute(b, s, kw.value, kwcts, scalar_ok=False, indent=1)
+            elif self.is_active(kw.value):
+                b.add(f"if {kwcts} is not None:", s.lineno, 1)
+                self.contribute(b, s, kw.value, f"{kwcts}.get({kw.arg!r})", scalar_ok=False,
+                                indent=2)
+        b.pop(pb, s.lineno)
+        return f, b
+
+    def _is_module(self, node) -> bool:
+        if not isinstance(node, ast.Name):
+            return False
+        value = self.resolve_global(node.id)
+        return value is not None and type(value).__name__ == "module"
+
+    def a_Attribute(self, s, y, value):
+        f, b = _Lines(), _Lines()
+        rec = self.fresh("rec")
+        obj = _atom(value.value)
+        f.push(y, s.lineno)
+        f.push(rec, s.lineno)
+        self.mark_loop_assigned(y)
+        self.mark_loop_assigned(rec)
+        f.add(f"{y}, {rec} = _getattr({obj}, {value.attr!r})", s.lineno)
+        g, _ = self.output(s, y, b)
+        self.need(rec)
+        self.need_atoms(value.value)
+        if self.is_active(value.value):
+            d = self.adj(value.value.id)
+            b.add(f"{d} = _acc_attr({obj}, {d}, {value.attr!r}, {g}, {rec})", s.lineno)
+        b.pop(rec, s.lineno)
+        return f, b
+
+    def a_Subscript(self, s, y, value):
+        f, b = _Lines(), _Lines()
+        rec = self.fresh("rec")
+        obj = _atom(value.value)
+        index = _index_expr(value.slice)
+        f.push(y, s.lineno)
+        f.push(rec, s.lineno)
+        self.mark_loop_assigned(y)
+        self.mark_loop_assigned(rec)
+        f.add(f"{y}, {rec} = _getitem({obj}, {index})", s.lineno)
+        g, _ = self.output(s, y, b)
+        self.need(rec)
+        self.need_atoms(value.value)
+        self.need_atoms(value.slice)
+        if self.is_active(value.value):
+            d = self.adj(value.value.id)
+            b.add(f"{d} = _acc_getitem({obj}, {d}, {index}, {g}, {rec})", s.lineno)
+        b.pop(rec, s.lineno)
+        return f, b
+
+    def a_Tuple(self, s, y, value):
+        f, b = _Lines(), _Lines()
+        self.forward_assign(s, y, f"{y} = {_atom(value)}", f)
+        g, _ = self.output(s, y, b)
+        elts = value.elts
+        if any(isinstance(e, ast.Starred) for e in elts):
+            b.add(f"if {g} is not None:", s.lineno)
+            k = self.fresh("k")
+            b.add(f"{k} = 0", s.lineno, 1)
+            for e in elts:
+                if isinstance(e, ast.Starred):
+                    self.need_atoms(e.value)
+                    n = f"len({_atom(e.value)})"
+                    self.contribute(b, s, e.value, f"type({_atom(e.value)})({g}[{k}:{k} + {n}]) "
+                                    f"if isinstance({_atom(e.value)}, (list, tuple)) else None",
+                                    scalar_ok=False, indent=1)
+                    b.add(f"{k} += {n}", s.lineno, 1)
+                else:
+                    self.contribute(b, s, e, f"{g}[{k}]", scalar_ok=False, indent=1)
+                    b.add(f"{k} += 1", s.lineno, 1)
+            return f, b
+        if any(self.is_active(e) for e in elts):
+            b.add(f"if {g} is not None:", s.lineno)
+            for i, e in enumerate(elts):
+                self.contribute(b, s, e, f"{g}[{i}]", scalar_ok=False, indent=1)
+        return f, b
+
+    a_List = a_Tuple
+
+    def a_Dict(self, s, y, value):
+        f, b = _Lines(), _Lines()
+        self.forward_assign(s, y, f"{y} = {_atom(value)}", f)
+        g, _ = self.output(s, y, b)
+        b.add(f"if {g} is not None:", s.lineno)
+        b.add("pass", s.lineno, 1)
+        for k, v in zip(value.keys, value.values):
+            if k is None:
+                self.contribute(b, s, v, g, scalar_ok=False, indent=1)
+            else:
+                self.need_atoms(k)
+                self.contribute(b, s, v, f"{g}.get({_atom(k)})", scalar_ok=False, indent=1)
+        return f, b
+
+    def setitem(self, s, target):
+        obj = target.value
+        if not self.is_active(obj):
+            return self.plain(s)
+        f, b = _Lines(), _Lines()
+        rec = self.fresh("old")
+        index = _index_expr(target.slice)
+        self.mark_loop_assigned(rec)
+        f.push(rec, s.lineno)
+        f.add(f"{rec} = _setitem({_atom(obj)}, {index}, {_atom(s.value)})", s.lineno)
+        self.need(rec)
+        self.need_atoms(target)
+        self.need_atoms(s.value)
+        g = self.fresh("g")
+        b.add(f"{g} = _setitem_back({_atom(obj)}, {index}, {_atom(s.value)}, {rec})", s.lineno)
+        self.contribute(b, s, s.value, g, scalar_ok=False)
+        b.pop(rec, s.lineno)
+        return f, b
+
+    def setattr(self, s, target):
+        obj = target.value
+        if not self.is_active(obj):
+            return self.plain(s)
+        f, b = _Lines(), _Lines()
+        rec = self.fresh("old")
+        self.mark_loop_assigned(rec)
+        f.push(rec, s.lineno)
+        f.add(f"{rec} = _setattr({_atom(obj)}, {target.attr!r}, {_atom(s.value)})", s.lineno)
+        self.need(rec)
+        self.need_atoms(obj)
+        self.need_atoms(s.value)
+        g = self.fresh("g")
+        b.add(f"{g} = _setattr_back({_atom(obj)}, {target.attr!r}, {rec})", s.lineno)
+        self.contribute(b, s, s.value, g, scalar_ok=False)
+        b.pop(rec, s.lineno)
+        return f, b
+
+    def s_AugAssign(self, s):
+        target = s.target
+        if not isinstance(target, ast.Name):
+            raise DifferentiationError(
+                f"internal: augmented assignment to {ast.unparse(target)} was not normalized "
+                f"({where(self.filename, s.lineno, self.fn.name)})")
+        y = target.id
+        sym = _OP_SYMBOLS[type(s.op)]
+        if y not in self.a.active:
+            return self.plain(s, [y])
+        if y in self.a.scalar and self.is_scalar(s.value) and sym in ("+", "-", "*", "/", "**"):
+            binop = ast.BinOp(left=ast.Name(y, ast.Load()), op=s.op, right=s.value)
+            return self.a_BinOp(s, y, binop)
+        f, b = _Lines(), _Lines()
+        rec = self.fresh("aug")
+        v = _atom(s.value)
+        f.push(y, s.lineno)
+        f.push(rec, s.lineno)
+        self.mark_loop_assigned(y)
+        self.mark_loop_assigned(rec)
+        f.add(f"{y}, {rec} = _augassign({sym!r}, {y}, {v})", s.lineno)
+        self.need(y, rec)
+        self.need_atoms(s.value)
+        d = self.adj(y)
+        g = self.fresh("g")
+        b.add(f"{d}, {g} = _augassign_back({rec}, {y}, {v}, {d})", s.lineno)
+        b.pop(y, s.lineno)
+        self.contribute(b, s, s.value, g, scalar_ok=False)
+        b.pop(rec, s.lineno)
+        return f, b
+
+    # ------------------------------------------------------------ control flow
+
+    def s_If(self, s):
+        f, b = _Lines(), _Lines()
+        test = _atom(s.test)
+        self.need_atoms(s.test)
+        f_then, b_then = self.block(s.body)
+        f_else, b_else = self.block(s.orelse)
+        f.add(f"if {test}:", s.lineno)
+        f.extend(f_then) if f_then.items else f.add("pass", s.lineno, 1)
+        if f_else.items:
+            f.add("else:", s.lineno)
+            f.extend(f_else)
+        b.add(f"if {test}:", s.lineno)
+        b.extend(b_then) if b_then.items else b.add("pass", s.lineno, 1)
+        if b_else.items:
+            b.add("else:", s.lineno)
+            b.extend(b_else)
+        return f, b
+
+    def loop_counter(self, s, f, b_after):
+        n = self.fresh("n")
+        f.push(n, s.lineno)
+        if self.loop_depth:
+            self.extra_loop_assigned.add(n)
+        f.add(f"{n} = 0", s.lineno)
+        self.need(n)
+        self.local.add(n)
+        self.needed.add(n)
+        b_after.pop(n, s.lineno)
+        return n
+
+    def s_For(self, s):
+        f, b = _Lines(), _Lines()
+        x = s.target.id
+        it = s.iter
+        b_after = _Lines()
+        n = self.loop_counter(s, f, b_after)
+        element_active = x in self.a.active and self.is_active(it)
+        seq = _atom(it)
+        if element_active:
+            seq = self.fresh("seq")
+            self.local.add(seq)
+            f.push(seq, s.lineno)
+            self.mark_loop_assigned(seq)
+            f.add(f"{seq} = _as_sequence({_atom(it)})", s.lineno)
+            self.need(seq)
+            self.need_atoms(it)
+        item = self.fresh("item")
+        f.add(f"for {item} in {seq}:", s.lineno)
+        self.loop_depth += 1
+        self.extra_loop_assigned.add(x)
+        f.push(x, s.lineno, 1)
+        f.add(f"{x} = {item}", s.lineno, 1)
+        f.add(f"{n} += 1", s.lineno, 1)
+        f_body, b_body = self.block(s.body)
+        self.loop_depth -= 1
+        f.extend(f_body)
+        i = self.fresh("i")
+        b.add(f"for {i} in range({n} - 1, -1, -1):", s.lineno)
+        b.extend(b_body)
+        if element_active:
+            d = self.adj(x)
+            dit = self.adj(it.id)
+            b.add(f"{dit} = _acc_getitem({seq}, {dit}, {i}, {d})", s.lineno, 1)
+            b.add(f"{d} = {self.zero(x)}", s.lineno, 1)
+        elif x in self.a.active:
+            b.add(f"{self.adj(x)} = {self.zero(x)}", s.lineno, 1)
+        b.pop(x, s.lineno, 1)
+        if element_active:
+            b.pop(seq, s.lineno)
+        b.extend(b_after, 0)
+        return f, b
+
+    def s_While(self, s):
+        f, b = _Lines(), _Lines()
+        b_after = _Lines()
+        n = self.loop_counter(s, f, b_after)
+        test = _atom(s.test)
+        f.add(f"while {test}:", s.lineno)
+        f.add(f"{n} += 1", s.lineno, 1)
+        self.loop_depth += 1
+        f_body, b_body = self.block(s.body)
+        self.loop_depth -= 1
+        f.extend(f_body)
+        b.add(f"for _ in range({n}):", s.lineno)
+        b.extend(b_body) if b_body.items else b.add("pass", s.lineno, 1)
+        b.extend(b_after, 0)
+        return f, b
+
+    def s_Break(self, s):
+        f = _Lines()
+        f.add("break", s.lineno)
+        return f, _Lines()
+
+    def s_Pass(self, s):
+        return _Lines(), _Lines()
+
+    def s_Return(self, s):
+        raise AssertionError("return is handled by generate()")
+
+    def s_Expr(self, s):
+        return self.plain(s)
+
+    def s_Global(self, s):
+        for name in s.names:
+            if name in self.a.active:
+                raise DifferentiationError(
+                    f"pygote cannot differentiate a write of the global {name!r} "
+                    f"({where(self.filename, s.lineno, self.fn.name)}): gradients cannot "
+                    f"flow through module globals. Pass {name} as an argument and return "
+                    "the new value instead.")
+        return self.plain(s)
+
+    def s_Nonlocal(self, s):
+        for name in s.names:
+            if name in self.a.active:
+                raise DifferentiationError(
+                    f"pygote cannot yet differentiate a nonlocal write of {name!r} "
+                    f"({where(self.filename, s.lineno, self.fn.name)}): return the new value "
+                    "from the inner function instead.")
+        return self.plain(s)
+
+    def s_Import(self, s):
+        names = [(a.asname or a.name).split(".")[0] for a in s.names]
+        return self.plain(s, names)
+
+    s_ImportFrom = s_Import
+
+    def s_Delete(self, s):
+        return self.plain(s)
+
+    def s_Raise(self, s):
+        return self.plain(s)
+
+    def s_ClassDef(self, s):
+        return self.plain(s, [s.name])
+
+    def s_FunctionDef(self, s):
+        f, b = self.plain(s, [s.name])
+        inner_names = set(_names_in(s)) - {a.arg for a in s.args.args + s.args.kwonlyargs}
+        captured = sorted(n for n in inner_names if n in self.a.active and n != s.name)
+        if captured:
+            self.need(s.name)
+            cell_lines = _Lines()
+            for name in captured:
+                self.need(name)
+                d = self.adj(name)
+                cell_lines.add(f"{d} = _acc({name}, {d}, _cell_ct({s.name}, {name!r}))"
+                               if name not in self.a.scalar else
+                               f"{d} += _cell_ct({s.name}, {name!r}) or 0.0", s.lineno)
+            # the cells' cotangents are taken before the name is restored
+            items = b.items
+            b.items = cell_lines.items + items
+        return f, b
+
+    def s_Try(self, s):
+        f, b = _Lines(), _Lines()
+        progress = self.fresh("try")
+        handler = self.fresh("exc")
+        for v in (progress, handler):
+            self.local.add(v)
+            f.push(v, s.lineno)
+            self.mark_loop_assigned(v)
+            self.need(v)
+        f.add(f"{progress} = 0", s.lineno)
+        f.add(f"{handler} = 0", s.lineno)
+        f.add("try:", s.lineno)
+        body_bwd = []
+        for k, stmt in enumerate(s.body, 1):
+            fs, bs = self.statement(stmt)
+            f.extend(fs)
+            f.add(f"{progress} = {k}", stmt.lineno, 1)
+            body_bwd.append((k, bs, stmt.lineno))
+        handlers_bwd = []
+        for j, h in enumerate(s.handlers, 1):
+            head = "except" + (f" {_atom(h.type)}" if h.type else "") + (f" as {h.name}" if h.name else "")
+            f.add(head + ":", h.lineno)
+            f.add(f"{handler} = {j}", h.lineno, 1)
+            fh, bh = self.block(h.body)
+            f.extend(fh)
+            handlers_bwd.append((j, bh, h.lineno))
+        if s.orelse:
+            f.add("else:", s.lineno)
+            fe, be = self.block(s.orelse)
+            f.extend(fe) if fe.items else f.add("pass", s.lineno, 1)
+        else:
+            be = _Lines()
+        if s.finalbody:
+            f.add("finally:", s.lineno)
+            ff, bf = self.block(s.finalbody)
+            f.extend(ff) if ff.items else f.add("pass", s.lineno, 1)
+        else:
+            bf = _Lines()
+        b.extend(bf, 0)
+        if be.items:
+            b.add(f"if {handler} == 0:", s.lineno)
+            b.extend(be)
+        for j, bh, lineno in handlers_bwd:
+            if bh.items:
+                b.add(f"if {handler} == {j}:", lineno)
+                b.extend(bh)
+        for k, bs, lineno in reversed(body_bwd):
+            if bs.items:
+                b.add(f"if {progress} >= {k if not s.handlers else k - 1}:", lineno)
+                b.extend(bs)
+        b.pop(handler, s.lineno)
+        b.pop(progress, s.lineno)
+        return f, b
+
+
+def _is_template_function(func, name) -> bool:
+    import builtins
+    import math
+
+    return func is getattr(math, name, None) or func is getattr(builtins, name, None)
+
+
+def _operator(name):
+    import operator
+
+    return getattr(operator, name)
+
+
+def _safe(predicate, value) -> bool:
+    try:
+        return bool(predicate(value))
+    except TypeError:
+        return False
+
+
+def generate(fn: ast.FunctionDef, analysis: Analysis, resolve, filename: str, source_lines,
+             rules, nondifferentiable) -> Generated:
+    """Forward and backward source of normalized ``fn`` (see the module docstring)."""
+    gen = Generator(fn, analysis, resolve, filename, source_lines, rules, nondifferentiable)
+    body = list(fn.body)
+    ret = body.pop() if body and isinstance(body[-1], ast.Return) else None
+    f_body, b_body = gen.block(body)
+    ret_value = _atom(ret.value) if ret is not None and ret.value is not None else "None"
+    ret_line = ret.lineno if ret is not None else fn.lineno
+    if ret is not None and isinstance(ret.value, ast.Name):
+        gen.need(ret.value.id)
+
+    loop_assigned = analysis.loop_assigned | gen.extra_loop_assigned
+    params = set(analysis.params)
+    counts = analysis.assign_count
+    pushed = {
+        n for n in gen.needed
+        if n in loop_assigned or counts.get(n, 0) + (n in params) > 1
+    }
+    needed = sorted(gen.needed - set(analysis.free))
+    name = fn.name
+
+    # ---- forward
+    fwd = _Lines()
+    head = f"def {name}_forward({ast.unparse(fn.args)}):"
+    for g, k in gen.guards.items():
+        fwd.add(f"if {g} is not {k}:", fn.lineno)
+        fwd.add("_stale()", fn.lineno, 1)
+    if pushed:
+        fwd.add("_stack = []", fn.lineno)
+        fwd.add("_push = _stack.append", fn.lineno)
+    for n in needed:
+        if n not in params:
+            fwd.add(f"{n} = None", fn.lineno)
+    fwd.extend(f_body, 0)
+    saved = ", ".join((["_stack"] if pushed else []) + needed)
+    fwd.add(f"return {ret_value}, ({saved}{',' if saved else ''})", ret_line)
+
+    # ---- backward
+    bwd = _Lines()
+    bhead = f"def {name}_backward(_saved, _dret):"
+    bwd.add(f"{saved}{',' if saved else ''} = _saved" if saved else "pass", fn.lineno)
+    if pushed:
+        bwd.add("_pop = list(_stack).pop", fn.lineno)
+    body_b = _Lines()
+    if ret is not None and isinstance(ret.value, ast.Name) and ret.value.id in analysis.active:
+        gen.contribute(body_b, ret, ret.value, "_dret", scalar_ok=ret.value.id in analysis.scalar)
+    body_b.extend(b_body, 0)
+    for d, kind in gen.declared_adjoints.items():
+        bwd.add(f"{d} = {'0.0' if kind == 'scalar' else 'None'}", fn.lineno)
+    param_adjoints = [gen.adjoint_names.get(p, "None") for p in analysis.params]
+    free_adjoints = [gen.adjoint_names.get(v, "None") for v in analysis.free]
+    bwd.extend(body_b, 0)
+    pa = ", ".join(param_adjoints) + ("," if len(param_adjoints) == 1 else "")
+    fa = ", ".join(free_adjoints) + ("," if len(free_adjoints) == 1 else "")
+    bwd.add(f"return ({pa}), ({fa})" if free_adjoints else f"return ({pa}), None", ret_line)
+
+    f_text, f_origin = fwd.render(pushed)
+    b_text, b_origin = bwd.render(pushed)
+    return Generated(
+        forward="\n".join([head] + f_text),
+        backward="\n".join([bhead] + b_text),
+        forward_lines=[fn.lineno] + f_origin,
+        backward_lines=[fn.lineno] + b_origin,
+        constants=gen.constants,
+        needed=needed,
+        guards=list(gen.guards.items()),
+    )
