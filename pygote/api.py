@@ -17,7 +17,7 @@ import numpy as np
 from pygote.errors import DifferentiationError
 from pygote.runtime import dispatch, shadows
 from pygote.runtime.structural import Structural
-from pygote.runtime.values import add, contains_differentiable, fit, zeros_like
+from pygote.runtime.values import _OPAQUE, add, contains_differentiable, fit, zeros_like
 
 __all__ = [
     "gradient", "withgradient", "pullback", "vjp", "grad", "value_and_grad", "jacobian",
@@ -85,8 +85,7 @@ def _gather(x, ct, memo):
         out = {k: _gather(v, None if ct is None else ct.get(k), memo) for k, v in x.items()}
         memo[key] = out
         return out
-    d = getattr(x, "__dict__", None)
-    if d is not None and not isinstance(x, type) and not callable(x) or dataclasses.is_dataclass(x) and not isinstance(x, type):
+    if hasattr(x, "__dict__") and not isinstance(x, _OPAQUE):
         memo[key] = None
         ct = shadows.take(x, ct)
         fields = ct.fields if isinstance(ct, Structural) else (ct or {})

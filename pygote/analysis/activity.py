@@ -200,7 +200,7 @@ def analyse(fn: ast.FunctionDef, free: list, scalar_params: set, resolve,
                 active.add(target)
                 changed = True
         for obj, reads in c.mutations:
-            if obj not in active and any(r in active for r in reads):
+            if obj not in active and obj in local and any(r in active for r in reads):
                 active.add(obj)
                 changed = True
         for target, reads, alias, _ in c.edges:

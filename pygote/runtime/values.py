@@ -7,11 +7,15 @@ receive no gradient.
 
 from __future__ import annotations
 
+import types
+
 import numpy as np
 
 ndarray = np.ndarray
 _inexact = np.inexact
 _NUMBER_TYPES = (float, complex)
+_OPAQUE = (type, types.FunctionType, types.ModuleType, types.MethodType,
+           types.BuiltinFunctionType)
 _NONDIFF_SCALARS = (bool, int, str, bytes, type(None))
 
 
@@ -39,7 +43,7 @@ def contains_differentiable(x, _depth: int = 0) -> bool:
     if isinstance(x, dict):
         return any(contains_differentiable(v, _depth + 1) for v in x.values())
     d = getattr(x, "__dict__", None)
-    if d is not None and not isinstance(x, type) and not callable(x):
+    if d is not None and not isinstance(x, _OPAQUE):
         return any(contains_differentiable(v, _depth + 1) for v in d.values())
     return False
 
@@ -49,6 +53,12 @@ def unbroadcast(g, shape: tuple):
     gshape = np.shape(g)
     if gshape == shape:
         return g
+    if len(gshape) < len(shape) or any(a < b for a, b in zip(gshape[::-1], shape[::-1])):
+        # a cotangent smaller than its value: the value was reduced or is a broadcast scalar
+        g = np.broadcast_to(g, np.broadcast_shapes(gshape, shape))
+        gshape = g.shape
+        if gshape == shape:
+            return g
     extra = len(gshape) - len(shape)
     if extra > 0:
         g = np.sum(g, axis=tuple(range(extra)))

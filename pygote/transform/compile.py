@@ -83,7 +83,7 @@ class Adjoint:
 
     __slots__ = ("forward_code", "backward_code", "cells", "free", "name", "source",
                  "forward", "backward", "params", "n_positional", "varargs", "kwonly",
-                 "varkw", "defaults", "kwdefaults", "globals", "generated", "fn_free")
+                 "varkw", "generated", "fn_free")
 
     def bind(self, fn):
         """Functions over ``fn``'s own closure cells (free variables are read live)."""

@@ -108,11 +108,26 @@ class _Lines:
                 indent, line = item[0], item[1]
             text.append("    " * (indent + base_indent) + line)
             origin.append(item[2])
-        return text, origin
+        return _fill_empty_blocks(text, origin)
 
 
 _FORWARD_STEMS = {"pb", "rec", "old", "aug", "n", "seq", "try", "exc", "item"}
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _fill_empty_blocks(text, origin):
+    """Give ``pass`` to every block header whose body rendered to nothing."""
+    out, out_origin = [], []
+    for k, line in enumerate(text):
+        out.append(line)
+        out_origin.append(origin[k])
+        if line.endswith(":"):
+            indent = len(line) - len(line.lstrip())
+            following = text[k + 1] if k + 1 < len(text) else ""
+            if len(following) - len(following.lstrip()) <= indent or not following.strip():
+                out.append(" " * (indent + 4) + "pass")
+                out_origin.append(origin[k])
+    return out, out_origin
 
 
 def _atom(node) -> str:

@@ -337,3 +337,71 @@ def relocate_while_test(loop: ast.While, pre: list[ast.stmt], test: ast.expr,
     new.test = test
     new.body = body
     return pre + [new]
+
+
+# --- scope-aware renaming -------------------------------------------------------------------
+
+def _arg_names(a: ast.arguments) -> set[str]:
+    out = {x.arg for x in getattr(a, "posonlyargs", []) + a.args + a.kwonlyargs}
+    if a.vararg:
+        out.add(a.vararg.arg)
+    if a.kwarg:
+        out.add(a.kwarg.arg)
+    return out
+
+
+def target_names(target: ast.AST) -> set[str]:
+    """Names bound by an assignment/for/comprehension target."""
+    return {n.id for n in ast.walk(target)
+            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+
+
+class _Renamer(ast.NodeTransformer):
+    def __init__(self, mapping: dict[str, str]):
+        self.m = mapping
+
+    def _with(self, mapping, node):
+        saved, self.m = self.m, mapping
+        try:
+            return self.visit(node)
+        finally:
+            self.m = saved
+
+    def visit_Name(self, node: ast.Name):
+        if node.id in self.m:
+            return ast.copy_location(ast.Name(id=self.m[node.id], ctx=node.ctx), node)
+        return node
+
+    def visit_Lambda(self, node: ast.Lambda):
+        node.args.defaults = [self.visit(d) for d in node.args.defaults]
+        node.args.kw_defaults = [None if d is None else self.visit(d)
+                                 for d in node.args.kw_defaults]
+        inner = {k: v for k, v in self.m.items() if k not in _arg_names(node.args)}
+        node.body = self._with(inner, node.body)
+        return node
+
+    def _comp(self, node):
+        gens = node.generators
+        gens[0].iter = self.visit(gens[0].iter)
+        bound = set().union(*(target_names(g.target) for g in gens))
+        inner = {k: v for k, v in self.m.items() if k not in bound}
+        for i, g in enumerate(gens):
+            g.target = self._with(inner, g.target)
+            if i:
+                g.iter = self._with(inner, g.iter)
+            g.ifs = [self._with(inner, c) for c in g.ifs]
+        for f in ("elt", "key", "value"):
+            if hasattr(node, f):
+                setattr(node, f, self._with(inner, getattr(node, f)))
+        return node
+
+    visit_ListComp = visit_SetComp = visit_DictComp = visit_GeneratorExp = _comp
+
+
+def rename(e: ast.AST, mapping: dict[str, str]) -> ast.AST:
+    """A copy of ``e`` with the free occurrences of ``mapping``'s names renamed
+    (lambda parameters and inner comprehension variables shadow them)."""
+    e = copy.deepcopy(e)
+    if not mapping:
+        return e
+    return _Renamer(mapping).visit(e)

@@ -71,9 +71,9 @@ def _strip_declarations(stmts: list[ast.stmt], found: dict[type, list[str]]) -> 
         if not isinstance(s, SCOPE_NODES):
             s = copy.copy(s)
             for f in ("body", "orelse", "finalbody"):
-                if isinstance(getattr(s, f, None), list):
-                    setattr(s, f, _strip_declarations(getattr(s, f), found) or [
-                        located(ast.Pass(), s)])
+                blk = getattr(s, f, None)
+                if isinstance(blk, list) and blk:
+                    setattr(s, f, _strip_declarations(blk, found) or [located(ast.Pass(), s)])
             if isinstance(s, ast.Try):
                 handlers = []
                 for h in s.handlers:

@@ -1,0 +1,71 @@
+"""Errors are written for the user: what failed, where in their code, what to do."""
+
+import math
+
+import numpy as np
+import pytest
+
+import pygote as pg
+from pygote.runtime import shadows
+
+
+def uses_c_function_without_rule(x):
+    y = x * 2.0
+    mantissa, exponent = np.frexp(y)
+    return float(np.sum(mantissa))
+
+
+def test_c_function_without_rule_names_function_file_line_and_remedies():
+    with pytest.raises(pg.DifferentiationError) as info:
+        pg.gradient(uses_c_function_without_rule, np.ones(3))
+    message = str(info.value)
+    line = uses_c_function_without_rule.__code__.co_firstlineno + 2
+    assert "numpy.frexp" in message
+    assert f"{__file__}" in message and f"line {line}" in message
+    assert "pg.register_vjp" in message and "pg.nondifferentiable" in message
+    assert "pg.stop_gradient" in message
+
+
+def generator_function(x):
+    yield x * 2.0
+
+
+def test_generator_function_is_named_with_its_line():
+    with pytest.raises(pg.DifferentiationError, match="line"):
+        pg.gradient(generator_function, 1.0)
+
+
+def test_non_scalar_output_suggests_jacobian_and_pullback():
+    with pytest.raises(pg.DifferentiationError, match="jacobian") as info:
+        pg.gradient(lambda x: x * 2.0, np.ones(3))
+    assert "pullback" in str(info.value) and "shape (3,)" in str(info.value)
+
+
+def test_string_input_is_refused():
+    with pytest.raises(pg.DifferentiationError, match="str"):
+        pg.gradient(lambda s: float(len(s)), "abc")
+    with pytest.raises(pg.DifferentiationError, match="argument 0"):
+        pg.grad(lambda s, x: x, argnums=0)("abc", 1.0)
+
+
+def test_errors_are_type_errors():
+    assert issubclass(pg.DifferentiationError, TypeError)
+
+
+def raises_midway(x):
+    y = math.sin(x)
+    if y > 0:
+        raise ValueError("user error")
+    return y
+
+
+def test_state_is_intact_after_errors():
+    depth = len(shadows._stack)
+    with pytest.raises(ValueError, match="user error"):
+        pg.gradient(raises_midway, 1.0)
+    with pytest.raises(pg.DifferentiationError):
+        pg.gradient(uses_c_function_without_rule, np.ones(3))
+    assert len(shadows._stack) == depth
+    assert shadows.current.shadows == {}
+    # and the same functions still differentiate where they can
+    assert pg.gradient(raises_midway, -1.0) == (math.cos(-1.0),)
