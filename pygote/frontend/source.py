@@ -59,9 +59,17 @@ def _no_source(fn, reason: str) -> DifferentiationError:
     )
 
 
+# Functions defined inside transformed code (nested defs, lambdas turned into defs) are
+# compiled from generated text: their definitions are recorded here by code object.
+KNOWN_SOURCES: dict = {}
+
+
 def get_source(fn: types.FunctionType) -> FunctionSource:
     """Parse ``fn``'s definition. Raises ``DifferentiationError`` when there is no source."""
     code = fn.__code__
+    known = KNOWN_SOURCES.get(code)
+    if known is not None:
+        return known
     filename = code.co_filename
     lines = linecache.getlines(filename, fn.__globals__)
     if not lines:

@@ -164,6 +164,7 @@ def transform(fn, scalar_key=()) -> Adjoint:
     """Run the whole pipeline on ``fn`` (no cache)."""
     src = get_source(fn)
     node = _normalize(src.node, src.filename)
+    src = _WithNormalized(src, node)
     free = list(fn.__code__.co_freevars)
     params = _params(node.args)
     scalar_params = {p for p, s in zip(params, scalar_key) if s}
@@ -180,6 +181,16 @@ def transform(fn, scalar_key=()) -> Adjoint:
     analysis = analyse(node, free, scalar_params, resolve, _is_nondifferentiable)
     gen = generate(node, analysis, resolve, src.filename, src.lines, RULES, _is_nondifferentiable)
     return _compile(fn, gen, src, params, analysis)
+
+
+class _WithNormalized:
+    """A FunctionSource together with its normalized definition."""
+
+    def __init__(self, src, normalized):
+        self.__dict__.update(vars(src) if hasattr(src, "__dict__") else {})
+        for field in ("node", "filename", "firstlineno", "lines"):
+            setattr(self, field, getattr(src, field))
+        self.normalized = normalized
 
 
 def _params(args: ast.arguments) -> list:
@@ -227,6 +238,7 @@ def _compile(fn, gen, src, params, analysis) -> Adjoint:
     adjoint.forward_code = codes[f"{name}_forward"]
     adjoint.backward_code = codes[f"{name}_backward"]
     dispatch.GENERATED_CODES.add(adjoint.forward_code)
+    _record_nested_sources(adjoint.forward_code, src)
     values = dict(HELPERS)
     values.update(gen.constants)
     adjoint.cells = {n: CellType(v) for n, v in values.items()}
@@ -243,6 +255,36 @@ def _compile(fn, gen, src, params, analysis) -> Adjoint:
     adjoint.generated = gen
     adjoint.forward, adjoint.backward = adjoint._make(fn)
     return adjoint
+
+
+def _record_nested_sources(forward_code, src) -> None:
+    """Remember the definitions of functions defined inside ``forward_code``."""
+    from pygote.frontend.source import KNOWN_SOURCES, FunctionSource
+
+    nodes = {}
+    pending = list(src_nested_defs(src))
+    for node in pending:
+        nodes[(node.name, node.lineno)] = node
+    for const in forward_code.co_consts:
+        if isinstance(const, types.CodeType):
+            node = nodes.get((const.co_name, const.co_firstlineno))
+            if node is None and const.co_name == "<lambda>":
+                continue
+            if node is not None:
+                KNOWN_SOURCES[const] = FunctionSource(node, src.filename, node.lineno, src.lines)
+
+
+def src_nested_defs(src):
+    """The nested ``def`` statements of the normalized function (not inside other defs)."""
+    stack = list(src.normalized.body) if hasattr(src, "normalized") else []
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.FunctionDef):
+            yield node
+            continue
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.stmt):
+                stack.append(child)
 
 
 dispatch.transform_hook = adjoint_of

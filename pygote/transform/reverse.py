@@ -462,8 +462,8 @@ class Generator:
             head = f"_call({_atom(func)}"
             receiver = []
         inner = ", ".join([head] + args + kws) + ")"
+        f.push(pb, s.lineno)  # popped after y: pushed before it
         f.push(y, s.lineno)
-        f.push(pb, s.lineno)
         self.mark_loop_assigned(y)
         self.mark_loop_assigned(pb)
         f.add(f"{y}, {pb} = {inner}", s.lineno)
@@ -514,8 +514,8 @@ class Generator:
         f, b = _Lines(), _Lines()
         rec = self.fresh("rec")
         obj = _atom(value.value)
-        f.push(y, s.lineno)
         f.push(rec, s.lineno)
+        f.push(y, s.lineno)
         self.mark_loop_assigned(y)
         self.mark_loop_assigned(rec)
         f.add(f"{y}, {rec} = _getattr({obj}, {value.attr!r})", s.lineno)
@@ -533,8 +533,8 @@ class Generator:
         rec = self.fresh("rec")
         obj = _atom(value.value)
         index = _index_expr(value.slice)
-        f.push(y, s.lineno)
         f.push(rec, s.lineno)
+        f.push(y, s.lineno)
         self.mark_loop_assigned(y)
         self.mark_loop_assigned(rec)
         f.add(f"{y}, {rec} = _getitem({obj}, {index})", s.lineno)
@@ -644,8 +644,8 @@ class Generator:
         f, b = _Lines(), _Lines()
         rec = self.fresh("aug")
         v = _atom(s.value)
-        f.push(y, s.lineno)
         f.push(rec, s.lineno)
+        f.push(y, s.lineno)
         self.mark_loop_assigned(y)
         self.mark_loop_assigned(rec)
         f.add(f"{y}, {rec} = _augassign({sym!r}, {y}, {v})", s.lineno)
