@@ -16,6 +16,7 @@ import numpy as np
 
 from pygote.errors import DifferentiationError
 from pygote.runtime import dispatch, shadows
+from pygote.runtime.shadows import attributes
 from pygote.runtime.structural import Structural
 from pygote.runtime.values import _OPAQUE, add, contains_differentiable, fit, zeros_like
 
@@ -85,11 +86,11 @@ def _gather(x, ct, memo):
         out = {k: _gather(v, None if ct is None else ct.get(k), memo) for k, v in x.items()}
         memo[key] = out
         return out
-    if hasattr(x, "__dict__") and not isinstance(x, _OPAQUE):
+    if (hasattr(x, "__dict__") or hasattr(t, "__slots__")) and not isinstance(x, _OPAQUE):
         memo[key] = None
         ct = shadows.take(x, ct)
         fields = ct.fields if isinstance(ct, Structural) else (ct or {})
-        grads = {k: _gather(v, fields.get(k), memo) for k, v in vars(x).items()}
+        grads = {k: _gather(v, fields.get(k), memo) for k, v in attributes(x).items()}
         if dataclasses.is_dataclass(x):
             out = object.__new__(type(x))
             for k, v in grads.items():

@@ -116,7 +116,7 @@ def _parse(source: str, fn) -> ast.Module:
 
 def _find_definition(tree: ast.Module, fn) -> ast.FunctionDef | None:
     code = fn.__code__
-    name = fn.__name__
+    name = code.co_name  # not __name__: functools.wraps renames wrappers
     if name == "<lambda>":
         lambdas = [n for n in ast.walk(tree) if isinstance(n, ast.Lambda)]
         params = code.co_varnames[: code.co_argcount + code.co_kwonlyargcount]

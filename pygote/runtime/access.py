@@ -216,10 +216,15 @@ def acc_attr(x, dx, name, g, record=None):
         out = list(dx) if dx is not None else [None] * len(x)
         out[i] = _acc_slot(x[i], out[i], g)
         return type(x)(*out)
-    d = getattr(x, "__dict__", None)
-    if d is None or name not in d or isinstance(x, type):
+    if isinstance(x, type):
         return dx
-    value = d[name]
+    d = getattr(x, "__dict__", None)
+    if d is not None and name in d:
+        value = d[name]
+    elif hasattr(type(x), "__slots__") and hasattr(x, name):
+        value = getattr(x, name)
+    else:
+        return dx
     if is_mutable(value):
         acc(value, None, g)
         return dx
@@ -232,7 +237,7 @@ def acc_attr(x, dx, name, g, record=None):
 
 def setattr_(x, name, v):
     """``x.name = v``, returning the overwritten value (or a marker that there was none)."""
-    old = x.__dict__.get(name, _MISSING) if hasattr(x, "__dict__") else _MISSING
+    old = getattr(x, name, _MISSING)
     setattr(x, name, v)
     return old
 

@@ -45,6 +45,11 @@ def call(f, *args, **kwargs):
     except TypeError:
         rule = None
     if rule is not None and rule.vjp is not None:
+        if f in _PROTOCOL_BUILTINS and args and _is_user_object(args[0]):
+            return _PROTOCOL_BUILTINS[f](*args, **kwargs)
+        if f is sum and args and type(args[0]) in (list, tuple) and args[0] and \
+                _is_user_object(args[0][0]):
+            return _sum_protocol(*args, **kwargs)
         ans = f(*args, **kwargs)
         return ans, _rule_pullback(rule, ans, args, kwargs)
     t = type(f)
@@ -70,7 +75,20 @@ def call(f, *args, **kwargs):
         return _shifted(call_method(f.__self__, f.__name__, *args, **kwargs), f.__self__)
     if t is functools.partial:
         ans, pb = call(f.func, *f.args, *args, **{**f.keywords, **kwargs})
-        return ans, None if pb is None else _drop_leading(pb, len(f.args))
+        if pb is None:
+            return ans, None
+        n, bound_keywords = len(f.args), f.keywords
+
+        def partial_pullback(g):
+            cts, kw = pb(g)
+            kw = kw or {}
+            _acc_partial(f, cts[:n], {k: kw.get(k) for k in bound_keywords})
+            return cts[n:], {k: v for k, v in kw.items() if k not in bound_keywords} or None
+
+        return ans, partial_pullback
+    special = _BUILTIN_CALLS.get(f) if t is not FunctionType else None
+    if special is not None:
+        return special(*args, **kwargs)
     if isinstance(f, type):
         return _construct(f, args, kwargs)
     if isinstance(f, (staticmethod, classmethod)):
@@ -78,6 +96,9 @@ def call(f, *args, **kwargs):
     method = getattr(t, "__call__", None)
     if type(method) is FunctionType:
         return _shifted(call(method, f, *args, **kwargs), f)
+    wrapped = getattr(f, "__wrapped__", None)
+    if wrapped is not None:  # a wrapper without source (functools.lru_cache, ...)
+        return call(wrapped, *args, **kwargs)
     return _no_rule(f, args, kwargs)
 
 
@@ -162,8 +183,10 @@ def call_method(obj, name, *args, **kwargs):
     mutator = _METHODS.get((t, name))
     if mutator is not None:
         return mutator(obj, *args, **kwargs)
+    if t is not type and isinstance(obj, tuple) and name == "_replace" and hasattr(obj, "_fields"):
+        return _namedtuple_replace(obj, **kwargs)
     descriptor = getattr(t, name, None)
-    d = getattr(obj, "__dict__", None)
+    d = getattr(obj, "__dict__", None) if not isinstance(obj, type) else None
     if d is not None and name in d:  # a callable stored on the instance
         ans, pb = call(d[name], *args, **kwargs)
         return ans, None if pb is None else _with_receiver(pb)
@@ -189,7 +212,10 @@ def call_method(obj, name, *args, **kwargs):
         if type(bound) is MethodType and bound.__self__ is obj:
             return ans, _receiver_via_self(pb)
         return ans, _with_receiver(pb)
-    return _no_rule(bound, (obj,) + args, kwargs)
+    if not contains_differentiable(obj):
+        ans, pb = _no_rule(bound, args, kwargs)
+        return ans, None
+    return _no_rule(descriptor or bound, (obj,) + args, kwargs)
 
 
 def _with_receiver(pb):
@@ -324,6 +350,135 @@ def _list_copy(lst):
     return ans, pullback
 
 
+def _list_sort(lst, key=None, reverse=False):
+    n = len(lst)
+    perm = sorted(range(n), key=(lambda i: key(lst[i])) if key is not None else lst.__getitem__,
+                  reverse=reverse)
+    old = list(lst)
+    lst[:] = [old[i] for i in perm]
+
+    def pullback(g):
+        shadow = peek(lst)
+        if shadow is not None and len(shadow) == n:
+            restored = [None] * n
+            for j, i in enumerate(perm):
+                restored[i] = shadow[j]
+            shadow[:] = restored
+        lst[:] = old
+        return (None,), None
+
+    return None, pullback
+
+
+def _list_reverse(lst):
+    lst.reverse()
+
+    def pullback(g):
+        shadow = peek(lst)
+        if shadow is not None:
+            shadow.reverse()
+        lst.reverse()
+        return (None,), None
+
+    return None, pullback
+
+
+_MISSING = object()
+
+
+def _dict_restore_pullback(d, saved, extra_cts=None):
+    """Undo writes to ``d`` (key -> old value or _MISSING); cotangents of the written values."""
+
+    def pullback(g):
+        shadow = peek(d)
+        written = {}
+        for k, old in saved.items():
+            written[k] = shadow.pop(k, None) if isinstance(shadow, dict) else None
+            if old is _MISSING:
+                d.pop(k, None)
+            else:
+                d[k] = old
+        return extra_cts(written, g)
+
+    return pullback
+
+
+def _dict_update(d, other=(), **kw):
+    items = list(other.items()) if isinstance(other, dict) else list(other)
+    items += list(kw.items())
+    saved = {}
+    for k, _ in items:
+        if k not in saved:
+            saved[k] = d.get(k, _MISSING)
+    d.update(other, **kw)
+
+    def cts(written, g):
+        if isinstance(other, dict):
+            other_ct = {k: written.get(k) for k in other}
+        else:
+            other_ct = [(None, written.get(k)) for k, _ in items[: len(items) - len(kw)]]
+        return (None, other_ct), {k: written.get(k) for k in kw} or None
+
+    return None, _dict_restore_pullback(d, saved, cts)
+
+
+def _dict_setdefault(d, key, default=None):
+    if key in d:
+        return _dict_get(d, key, default)
+    d[key] = default
+
+    def cts(written, g):
+        from pygote.runtime.values import add
+
+        return (None, None, add(written.get(key), g)), None
+
+    return default, _dict_restore_pullback(d, {key: _MISSING}, cts)
+
+
+def _dict_pop(d, key, *default):
+    if key not in d:
+        return d.pop(key, *default), (lambda g: ((None, None, g), None))
+    ans = d.pop(key)
+
+    def pullback(g):
+        d[key] = ans
+        if g is not None:
+            from pygote.runtime.access import acc_getitem
+
+            acc_getitem(d, None, key, g)
+        return (None, None, None), None
+
+    return ans, pullback
+
+
+def _dict_copy(d):
+    ans = d.copy()
+
+    def pullback(g):
+        return (take(ans, g),), None
+
+    return ans, pullback
+
+
+def _conjugate(z):
+    ans = z.conjugate()
+    return ans, lambda g: ((None if g is None else g.conjugate(),), None)
+
+
+def _namedtuple_replace(obj, **changes):
+    ans = obj._replace(**changes)
+    fields = obj._fields
+
+    def pullback(g):
+        if g is None:
+            return (None,), None
+        g = tuple(g)
+        kept = tuple(None if f in changes else gi for f, gi in zip(fields, g))
+        return (type(obj)(*kept),), {k: g[fields.index(k)] for k in changes}
+
+    return ans, pullback
+
+
 def _plain(method):
     return lambda obj, *a, **k: (method(obj, *a, **k), None)
 
@@ -334,6 +489,14 @@ _METHODS = {
     (list, "insert"): _list_insert,
     (list, "pop"): _list_pop,
     (list, "copy"): _list_copy,
+    (list, "sort"): _list_sort,
+    (list, "reverse"): _list_reverse,
+    (dict, "update"): _dict_update,
+    (dict, "setdefault"): _dict_setdefault,
+    (dict, "pop"): _dict_pop,
+    (dict, "copy"): _dict_copy,
+    (complex, "conjugate"): _conjugate,
+    (float, "conjugate"): _conjugate,
     (list, "index"): _plain(list.index),
     (list, "count"): _plain(list.count),
     (dict, "get"): _dict_get,
@@ -344,6 +507,76 @@ _METHODS = {
 
 
 # ---------------------------------------------------------------- classes
+
+
+def _getattr_builtin(obj, name, *default):
+    from pygote.runtime.access import acc_attr, getattr_
+
+    try:
+        ans, record = getattr_(obj, name)
+    except AttributeError:
+        if not default:
+            raise
+        return default[0], (lambda g: ((None, None, g), None))
+    return ans, lambda g: ((acc_attr(obj, None, name, g, record), None), None)
+
+
+def _setattr_builtin(obj, name, value):
+    from pygote.runtime.access import setattr_, setattr_back
+
+    old = setattr_(obj, name, value)
+    return None, lambda g: ((None, None, setattr_back(obj, name, old)), None)
+
+
+def _dict_builtin(*args, **kwargs):
+    ans = dict(*args, **kwargs)
+
+    def pullback(g):
+        g = take(ans, g) or {}
+        cts = ()
+        if args:
+            source = args[0]
+            if isinstance(source, dict):
+                cts = ({k: g.get(k) for k in source},)
+            else:
+                cts = ([(None, g.get(k)) for k, _ in source],)
+        return cts, {k: g.get(k) for k in kwargs} or None
+
+    return ans, pullback
+
+
+def _partial_builtin(func, *args, **keywords):
+    """A partial object: the cotangents of its bound arguments gather on its shadow."""
+    ans = functools.partial(func, *args, **keywords)
+
+    def pullback(g):
+        entry = peek(ans)
+        bound = entry if isinstance(entry, dict) else {}
+        take(ans, None)
+        return (None,) + tuple(bound.get(i) for i in range(len(args))), {
+            k: bound.get(k) for k in keywords} or None
+
+    return ans, pullback
+
+
+def _acc_partial(p, cts, kw):
+    """Cotangents of a partial's bound arguments (positions and keywords) onto its shadow."""
+    from pygote.runtime import shadows
+    from pygote.runtime.values import add
+
+    entry = shadows._entry(p, None)
+    if entry[1] is None:
+        entry[1] = {}
+    for i, ct in enumerate(cts):
+        if ct is not None:
+            entry[1][i] = add(entry[1].get(i), ct)
+    for k, ct in (kw or {}).items():
+        if ct is not None:
+            entry[1][k] = add(entry[1].get(k), ct)
+
+
+_BUILTIN_CALLS = {getattr: _getattr_builtin, setattr: _setattr_builtin, dict: _dict_builtin,
+                  functools.partial: _partial_builtin}
 
 
 def _construct(cls, args, kwargs):
@@ -438,3 +671,113 @@ def _no_rule(f, args, kwargs):
 
 def is_active_value(x) -> bool:
     return is_differentiable(x)
+
+
+# ---------------------------------------------------------------- operators of user classes
+
+_NUMERIC = frozenset([float, int, bool, complex, np.ndarray, np.float64, np.float32,
+                      np.complex128, np.complex64, np.int64, np.bool_, list, tuple, str])
+
+_BINARY_DUNDERS = {
+    "+": ("__add__", "__radd__"), "-": ("__sub__", "__rsub__"), "*": ("__mul__", "__rmul__"),
+    "/": ("__truediv__", "__rtruediv__"), "//": ("__floordiv__", "__rfloordiv__"),
+    "%": ("__mod__", "__rmod__"), "**": ("__pow__", "__rpow__"), "@": ("__matmul__", "__rmatmul__"),
+    "&": ("__and__", "__rand__"), "|": ("__or__", "__ror__"), "^": ("__xor__", "__rxor__"),
+    "<<": ("__lshift__", "__rlshift__"), ">>": ("__rshift__", "__rrshift__"),
+}
+
+
+def binop(symbol, op, a, b):
+    """``a <symbol> b``: plain for numbers and arrays, Python's protocol for user classes.
+
+    Returns ``(ans, pullback)``; ``pullback`` is None when the operator's own rule applies
+    (the generated code then uses it directly).
+    """
+    ta, tb = type(a), type(b)
+    if (ta in _NUMERIC or isinstance(a, np.generic)) and (tb in _NUMERIC or isinstance(b, np.generic)):
+        return op(a, b), None
+    forward, reflected = _BINARY_DUNDERS[symbol]
+    left = getattr(ta, forward, None)
+    right = getattr(tb, reflected, None)
+    # the reflected method of a subclass of the left type goes first (language reference)
+    if right is not None and tb is not ta and issubclass(tb, ta) and type(right) is FunctionType:
+        ans, pb = call(right, b, a)
+        if ans is not NotImplemented:
+            return ans, _swap(pb)
+    if type(left) is FunctionType:
+        ans, pb = call(left, a, b)
+        if ans is not NotImplemented:
+            return ans, pb
+    elif left is not None:
+        ans = left(a, b)
+        if ans is not NotImplemented:
+            return ans, None
+    if type(right) is FunctionType and tb is not ta:
+        ans, pb = call(right, b, a)
+        if ans is not NotImplemented:
+            return ans, _swap(pb)
+    return op(a, b), None
+
+
+def _swap(pb):
+    if pb is None:
+        return None
+
+    def pullback(g):
+        cts, kw = pb(g)
+        return (cts[1], cts[0]), kw
+
+    return pullback
+
+
+_UNARY_DUNDERS = {"-": "__neg__", "+": "__pos__", "~": "__invert__", "abs": "__abs__",
+                  "float": "__float__", "complex": "__complex__"}
+
+
+def unop(symbol, op, a):
+    """A unary operator or ``abs``/``float``: plain for numbers, the dunder for user classes."""
+    t = type(a)
+    if t in _NUMERIC or isinstance(a, np.generic):
+        return op(a), None
+    method = getattr(t, _UNARY_DUNDERS[symbol], None)
+    if type(method) is FunctionType:
+        return call(method, a)
+    return op(a), None
+
+
+def _is_user_object(x) -> bool:
+    return type(x) not in _NUMERIC and not isinstance(x, (np.generic, np.ndarray))
+
+
+def _sum_protocol(iterable, start=0):
+    """``sum`` over user objects: their ``__add__`` differentiated through its source."""
+    import operator
+
+    total, records = start, []
+    for item in iterable:
+        total, pb = binop("+", operator.add, total, item)
+        records.append(pb)
+    return total, None if not any(records) else _fold_pullback(records, iterable, start)
+
+
+def _fold_pullback(records, items, start):
+    items = list(items)
+
+    def pullback(g):
+        cts = [None] * len(items)
+        for k in range(len(items) - 1, -1, -1):
+            pb = records[k]
+            if pb is None:
+                cts[k] = g
+                continue
+            (g, cts[k]), _ = pb(g)
+        return (type(items)(cts) if isinstance(items, (list, tuple)) else cts, g), None
+
+    return pullback
+
+
+_PROTOCOL_BUILTINS = {
+    abs: lambda a: unop("abs", abs, a),
+    float: lambda a: unop("float", float, a),
+    complex: lambda *a: unop("complex", complex, a[0]) if len(a) == 1 else (complex(*a), None),
+}

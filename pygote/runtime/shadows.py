@@ -75,7 +75,19 @@ def is_mutable(x) -> bool:
         return True
     if isinstance(x, types.FunctionType):
         return False
-    return hasattr(x, "__dict__") and not isinstance(x, type)
+    return (hasattr(x, "__dict__") or hasattr(t, "__slots__")) and not isinstance(x, type)
+
+
+def attributes(x) -> dict:
+    """An object's attributes, from its ``__dict__`` and its classes' ``__slots__``."""
+    d = getattr(x, "__dict__", None)
+    out = dict(d) if d is not None else {}
+    for cls in type(x).__mro__:
+        slots = cls.__dict__.get("__slots__", ())
+        for name in (slots,) if isinstance(slots, str) else slots:
+            if name not in ("__dict__", "__weakref__") and hasattr(x, name):
+                out[name] = getattr(x, name)
+    return out
 
 
 # ---------------------------------------------------------------- accumulation
@@ -207,7 +219,7 @@ def _acc_object(x, g):
     if entry[1] is None:
         entry[1] = {}
     shadow = entry[1]
-    attrs = getattr(x, "__dict__", {})
+    attrs = attributes(x)
     for k, gk in g.items():
         if gk is None or k not in attrs:
             continue

@@ -23,7 +23,7 @@ from pygote.errors import DifferentiationError
 from pygote.frontend.source import get_source
 from pygote.rules.registry import NONDIFFERENTIABLE, RULES
 from pygote.runtime import access, dispatch, shadows
-from pygote.transform.reverse import generate
+from pygote.transform.reverse import RESERVED, generate
 
 __all__ = ["adjoint_of", "Adjoint", "StaleTransform", "clear_cache", "transform"]
 
@@ -61,6 +61,7 @@ def _cell_ct(func, name):
 HELPERS = {
     "_acc": shadows.acc, "_take": shadows.take,
     "_call": dispatch.call, "_call_method": dispatch.call_method,
+    "_binop": dispatch.binop, "_unop": dispatch.unop,
     "_getattr": access.getattr_, "_acc_attr": access.acc_attr,
     "_getitem": access.getitem, "_acc_getitem": access.acc_getitem,
     "_setitem": access.setitem, "_setitem_back": access.setitem_back,
@@ -74,6 +75,9 @@ HELPERS = {
 }
 
 
+assert set(HELPERS) <= RESERVED, set(HELPERS) - RESERVED
+
+
 def _is_nondifferentiable(f) -> bool:
     return f in NONDIFFERENTIABLE
 
@@ -83,16 +87,19 @@ class Adjoint:
 
     __slots__ = ("forward_code", "backward_code", "cells", "free", "name", "source",
                  "forward", "backward", "params", "n_positional", "varargs", "kwonly",
-                 "varkw", "generated", "fn_free")
+                 "varkw", "generated", "fn_free", "last_bound", "code_defaults")
 
     def bind(self, fn):
-        """Functions over ``fn``'s own closure cells (free variables are read live)."""
-        if not self.fn_free:
-            return self
+        """Functions over ``fn``'s own closure cells and defaults (read live, per object)."""
+        last = self.last_bound
+        if last is not None and last[0] is fn:
+            return last[1]
         bound = object.__new__(Adjoint)
         for slot in Adjoint.__slots__:
             setattr(bound, slot, getattr(self, slot))
         bound.forward, bound.backward = self._make(fn)
+        bound.last_bound = None
+        self.last_bound = (fn, bound)
         return bound
 
     def _make(self, fn):
@@ -145,7 +152,9 @@ def adjoint_of(fn, args=()):
     adjoint = _CACHE.get(key)
     if adjoint is None:
         adjoint = _CACHE[key] = transform(fn, key[1])
-    return adjoint.bind(fn) if adjoint.fn_free else adjoint
+    if adjoint.fn_free or fn.__defaults__ is not adjoint.code_defaults or fn.__kwdefaults__:
+        return adjoint.bind(fn)
+    return adjoint
 
 
 def _scalar_key(args) -> tuple:
@@ -167,7 +176,8 @@ def transform(fn, scalar_key=()) -> Adjoint:
     src = _WithNormalized(src, node)
     free = list(fn.__code__.co_freevars)
     params = _params(node.args)
-    scalar_params = {p for p, s in zip(params, scalar_key) if s}
+    positional = [a.arg for a in node.args.posonlyargs + node.args.args]
+    scalar_params = {p for p, s in zip(positional, scalar_key) if s}
     g = fn.__globals__
     builtin_ns = g.get("__builtins__", builtins)
     if isinstance(builtin_ns, types.ModuleType):
@@ -254,6 +264,8 @@ def _compile(fn, gen, src, params, analysis) -> Adjoint:
     adjoint.varkw = a.kwarg.arg if a.kwarg else None
     adjoint.generated = gen
     adjoint.forward, adjoint.backward = adjoint._make(fn)
+    adjoint.last_bound = None
+    adjoint.code_defaults = fn.__defaults__
     return adjoint
 
 

@@ -111,6 +111,14 @@ class _Lines:
         return _fill_empty_blocks(text, origin)
 
 
+# names the generated code uses for its own machinery (the runtime helpers are bound
+# under these names by pygote.transform.compile)
+RESERVED = frozenset("""
+    _saved _dret _stack _push _pop _ _acc _take _call _call_method _binop _unop _getattr
+    _acc_attr _getitem _acc_getitem _setitem _setitem_back _setattr _setattr_back
+    _augassign _augassign_back _as_sequence _cell_ct _stale _sin _cos _sinh _cosh _sqrt
+    _exp _log _copysign _LN2 _LN10 _TWO_OVER_SQRTPI _DEG _RAD _delitem _delitem_back
+""".split())
 _FORWARD_STEMS = {"pb", "rec", "old", "aug", "n", "seq", "try", "exc", "item"}
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -164,7 +172,7 @@ class Generator:
         self.constants: dict = {}
         self.const_ids: dict = {}
         self.guards: dict = {}  # global name -> constant name
-        self.used_names = set(_names_in(fn)) | set(analysis.params) | set(analysis.free)
+        self.used_names = set(_names_in(fn)) | set(analysis.params) | set(analysis.free) | RESERVED
         self.local = set(analysis.params) | analysis.assigned | set(analysis.free)
         self.loop_depth = 0
         self.extra_loop_assigned: set = set()
@@ -199,6 +207,9 @@ class Generator:
         name = self.const_ids.get(key)
         if name is None:
             name = f"{stem}{len(self.constants)}"
+            while name in self.used_names:
+                name += "_"
+            self.used_names.add(name)
             self.constants[name] = value
             self.const_ids[key] = name
         return name
@@ -353,13 +364,31 @@ class Generator:
         self.forward_assign(s, y, f"{y} = {_atom(value)}", f)
         if y in self.a.scalar and self.is_scalar(left) and self.is_scalar(right) and sym in "+-*/**":
             return f, self.scalar_binop(s, y, sym, left, right, b)
+        # numbers and arrays: the operator's rule; user classes: their dunder methods
+        f = _Lines()
+        pb = self.fresh("pb")
+        op = self.const(_operator(_OP_FUNCTIONS[sym]), "_op")
+        f.push(pb, s.lineno)
+        self.mark_loop_assigned(pb)
+        f.push(y, s.lineno)
+        self.mark_loop_assigned(y)
+        f.add(f"{y}, {pb} = _binop({sym!r}, {op}, {_atom(left)}, {_atom(right)})", s.lineno)
+        self.need(pb)
         g, ans = self.output(s, y, b, needs_ans=True)
-        rule = self.rules.get(_operator(_OP_FUNCTIONS[sym]))
-        if rule is None:
-            return f, b
-        b.add(f"if {g} is not None:", s.lineno)
-        self.rule_contributions(b, s, rule, g, ans, [left, right], indent=1)
+        self.protocol_or_rule(b, s, pb, g, ans, _operator(_OP_FUNCTIONS[sym]), [left, right])
+        b.pop(pb, s.lineno)
         return f, b
+
+    def protocol_or_rule(self, b, s, pb, g, ans, op, operands):
+        b.add(f"if {pb} is not None:", s.lineno)
+        cts = self.fresh("cts")
+        b.add(f"{cts}, _ = {pb}({g})", s.lineno, 1)
+        for i, o in enumerate(operands):
+            self.contribute(b, s, o, f"{cts}[{i}]", scalar_ok=False, indent=1)
+        rule = self.rules.get(op)
+        if rule is not None:
+            b.add(f"elif {g} is not None:", s.lineno)
+            self.rule_contributions(b, s, rule, g, ans, operands, indent=1)
 
     def rule_contributions(self, b, s, rule, g, ans, operands, indent=0):
         args = ", ".join(_atom(o) for o in operands)
@@ -411,11 +440,18 @@ class Generator:
             g, _ = self.output(s, y, b)
             self.contribute(b, s, x, f"-{g}" if sym == "-" else g)
             return f, b
+        f = _Lines()
+        pb = self.fresh("pb")
+        op = self.const(_operator(fname), "_op")
+        f.push(pb, s.lineno)
+        self.mark_loop_assigned(pb)
+        f.push(y, s.lineno)
+        self.mark_loop_assigned(y)
+        f.add(f"{y}, {pb} = _unop({sym!r}, {op}, {_atom(x)})", s.lineno)
+        self.need(pb)
         g, ans = self.output(s, y, b, needs_ans=True)
-        rule = self.rules.get(_operator(fname))
-        if rule is not None:
-            b.add(f"if {g} is not None:", s.lineno)
-            self.rule_contributions(b, s, rule, g, ans, [x], indent=1)
+        self.protocol_or_rule(b, s, pb, g, ans, _operator(fname), [x])
+        b.pop(pb, s.lineno)
         return f, b
 
     def a_Compare(self, s, y, value):
@@ -723,7 +759,9 @@ class Generator:
         if element_active:
             d = self.adj(x)
             dit = self.adj(it.id)
-            b.add(f"{dit} = _acc_getitem({seq}, {dit}, {i}, {d})", s.lineno, 1)
+            element = d if x in self.a.scalar else f"_take({x}, {d})"
+            self.need(x)
+            b.add(f"{dit} = _acc_getitem({seq}, {dit}, {i}, {element})", s.lineno, 1)
             b.add(f"{d} = {self.zero(x)}", s.lineno, 1)
         elif x in self.a.active:
             b.add(f"{self.adj(x)} = {self.zero(x)}", s.lineno, 1)
@@ -902,6 +940,8 @@ def generate(fn: ast.FunctionDef, analysis: Analysis, resolve, filename: str, so
     if ret is not None and isinstance(ret.value, ast.Name):
         gen.need(ret.value.id)
 
+    if fn.args.kwarg is not None and fn.args.kwarg.arg in gen.adjoint_names:
+        gen.need(fn.args.kwarg.arg)
     loop_assigned = analysis.loop_assigned | gen.extra_loop_assigned
     params = set(analysis.params)
     counts = analysis.assign_count
@@ -941,6 +981,10 @@ def generate(fn: ast.FunctionDef, analysis: Analysis, resolve, filename: str, so
     for d, kind in gen.declared_adjoints.items():
         bwd.add(f"{d} = {'0.0' if kind == 'scalar' else 'None'}", fn.lineno)
     param_adjoints = [gen.adjoint_names.get(p, "None") for p in analysis.params]
+    if fn.args.kwarg is not None and fn.args.kwarg.arg in gen.adjoint_names:
+        # the **kwargs dict is made by the call: its shadow goes back by value
+        kw = fn.args.kwarg.arg
+        param_adjoints[-1] = f"_take({kw}, {gen.adjoint_names[kw]})"
     free_adjoints = [gen.adjoint_names.get(v, "None") for v in analysis.free]
     bwd.extend(body_b, 0)
     pa = ", ".join(param_adjoints) + ("," if len(param_adjoints) == 1 else "")

@@ -53,10 +53,13 @@ def _ok_joined(e: ast.JoinedStr) -> bool:
     return True
 
 
-def ok_rhs(e: ast.expr) -> bool:
+def ok_rhs(e: ast.expr, allow_lambda: bool = False) -> bool:
     """The right-hand side forms of ``y = ...`` in the contract."""
     if _is_atom(e):
         return True
+    if allow_lambda and isinstance(e, ast.Lambda):
+        a = e.args
+        return all(_is_atom(d) for d in a.defaults + [d for d in a.kw_defaults if d is not None])
     if isinstance(e, ast.BinOp):
         return _is_atom(e.left) and _is_atom(e.right)
     if isinstance(e, ast.UnaryOp):
@@ -107,8 +110,9 @@ def _is_flag_break(s) -> bool:
 
 
 class _Checker:
-    def __init__(self, fn: ast.FunctionDef):
+    def __init__(self, fn: ast.FunctionDef, allow_lambda: bool = False):
         self.fn = fn
+        self.allow_lambda = allow_lambda
         self.returns = 0
 
     def fail(self, s: ast.AST, why: str):
@@ -148,7 +152,7 @@ class _Checker:
                 self.fail(s, "assignment with several targets")
             t = s.targets[0]
             if _is_name(t):
-                if not ok_rhs(s.value):
+                if not ok_rhs(s.value, self.allow_lambda):
                     self.fail(s, "right-hand side not in core form")
             elif _ok_store_target(t):
                 if not _is_atom(s.value):
@@ -212,11 +216,14 @@ class _Checker:
             self.fail(s, f"{type(s).__name__} statement is not core Python")
 
 
-def assert_core(fn_def: ast.FunctionDef) -> None:
-    """Fail unless ``fn_def``'s body is in core Python (docs/core-python.md)."""
+def assert_core(fn_def: ast.FunctionDef, *, allow_lambda: bool = False) -> None:
+    """Fail unless ``fn_def``'s body is in core Python (docs/core-python.md).
+
+    ``allow_lambda`` also accepts ``y = lambda ...`` with atom defaults (the output of
+    ``anf``, before ``lambdas``)."""
     if not isinstance(fn_def, ast.FunctionDef):
         raise CoreViolation(f"not a FunctionDef: {type(fn_def).__name__}")
-    c = _Checker(fn_def)
+    c = _Checker(fn_def, allow_lambda)
     c.block(fn_def.body, in_loop=False, top=True)
     if c.returns != 1:
         raise CoreViolation(f"{c.returns} return statements (exactly one expected)")

@@ -460,8 +460,8 @@ class CM:
         self.log.append(("enter", self.name))
         return self.name.upper()
     def __exit__(self, typ, exc, tb):
-        self.log.append(("exit", self.name, typ.__name__ if typ else None, str(exc) if exc else None,
-                         tb is not None))
+        self.log.append(("exit", self.name, typ.__name__ if typ else None,
+                         str(exc) if exc else None, tb is not None))
         return self.suppress
 
 def f(x):

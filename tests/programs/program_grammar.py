@@ -257,8 +257,8 @@ class Gen:
         return self.ncmp
 
     # -- expressions
-    def leaf(self, sc):
-        kinds = ["var"] * 4 + ["const"]
+    def leaf(self, sc, need_var=False):
+        kinds = ["var"] * 4 + ([] if need_var else ["const"])
         if sc.ints:
             kinds.append("int")
         if sc.tuples:
@@ -282,13 +282,20 @@ class Gen:
             kinds.append("callidx")
         return kinds
 
-    def expr(self, sc, depth):
+    def expr(self, sc, depth, need_var=True):
+        """An expression; with ``need_var`` its first operand chain ends in a variable (no
+        constant-only expressions, which would make much of the program dead)."""
         if depth <= 0 or self.upto(0, 2) == 0:
-            return self.leaf(sc)
-        return self.compound(sc, depth, self.pick(self.expr_kinds(sc)))
+            return self.leaf(sc, need_var)
+        return self.compound(sc, depth, self.pick(self.expr_kinds(sc)), need_var)
 
-    def compound(self, sc, depth, kind):
-        e = lambda: self.expr(sc, depth - 1)  # noqa: E731
+    def compound(self, sc, depth, kind, need_var=True):
+        needs = [need_var]
+
+        def e():
+            need = needs[0]
+            needs[0] = False
+            return self.expr(sc, depth - 1, need)
         if kind in ("add", "sub", "mul"):
             op = {"add": "+", "sub": "-", "mul": "*"}[kind]
             return Node("({0} %s {1})" % op, e(), e())
@@ -299,14 +306,14 @@ class Gen:
         if kind == "neg":
             return Node("(-{0})", e())
         if kind == "pow":
-            return Node("%s ** %d" % (self.pick(["({0})", "{0}"]), self.pick([2, 3, 2])), e())
+            return Node("({0} ** %d)" % self.pick([2, 3, 2]), e())
         if kind == "pospow":
             base = self.pick(POSITIVE)
             expo = self.pick(["-1", "0.5", "1.5", "(-0.5)", "2", "({1})"])
             if expo == "({1})":
-                return Node(base + " ** (" + self.pick(BOUNDED).replace("{0}", "{1}") + ")",
-                            e(), e())
-            return Node(base + " ** " + expo, e())
+                return Node("(" + base + " ** (" + self.pick(BOUNDED).replace("{0}", "{1}")
+                            + "))", e(), e())
+            return Node("(" + base + " ** " + expo + ")", e())
         if kind in ("sin", "cos", "tanh"):
             return Node("math.%s({0})" % kind, e())
         if kind == "exp":
@@ -362,6 +369,8 @@ class Gen:
             kinds.append("unpack")
         if any(k == "pair" for _, _, k in self.ctx.helpers):
             kinds.append("unpack_call")
+        if sc.loops:
+            kinds.append("guard")
         if sc.nest < self.ctx.max_nest:
             kinds += ["if"] * 2
             if sc.loops < 2:
@@ -425,6 +434,8 @@ class Gen:
                          + ", ".join("{%d}" % i for i in range(nargs)) + ")", *args)]
         if kind == "if":
             return [self.if_stmt(sc)]
+        if kind == "guard":  # if <cond>: break / continue
+            return [If([(self.cond(sc), [Stmt(self.pick(["break", "continue"]))])], None)]
         if kind == "for":
             return [self.for_stmt(sc)]
         if kind == "while":
@@ -432,15 +443,24 @@ class Gen:
         raise AssertionError(kind)
 
     def ret_stmt(self, sc):
+        """``return`` an expression of the latest variable (so the body is not dead code)."""
         if self.ctx.ret == "pair":
-            return Stmt("return {0}, {1}", self.expr(sc, 2), self.expr(sc, 2))
-        return Stmt("return {0}", self.expr(sc, 3))
+            return Stmt("return {0}, {1}", self.ret_expr(sc), self.expr(sc, 2))
+        return Stmt("return {0}", self.ret_expr(sc))
+
+    def ret_expr(self, sc):
+        last = leaf(sc.floats[-1])
+        return self.pick([
+            lambda: Node("({0} %s {1})" % self.pick(["+", "-", "*"]), last, self.expr(sc, 2)),
+            lambda: Node("({0} %s {1})" % self.pick(["+", "-", "*"]), self.expr(sc, 3), last),
+            lambda: self.expr(sc, 3),
+        ])()
 
     def terminal(self, sc):
         """What may end a branch: nothing, an early return, break/continue in loops."""
         kinds = ["none"] * 3 + ["return"]
         if sc.loops:
-            kinds += ["break", "continue"]
+            kinds += ["break", "continue"] * 2
         kind = self.pick(kinds)
         if kind == "none":
             return []
@@ -490,9 +510,22 @@ class Gen:
     def function(self, name, params, ret, helpers, max_nest, max_stmts, scope=None):
         self.ctx = FuncCtx(helpers, ret, max_nest, max_stmts)
         sc = scope or Scope(params)
-        body = self.block(sc, 1, max_stmts)
+        body = self.use_helper(sc) if name == "f" else []
+        body += self.block(sc, 1, max_stmts)
         body.append(self.ret_stmt(sc))
         return FuncDef(name, params, body)
+
+    def use_helper(self, sc):
+        """``v = h(...)`` (or ``v, w = h(...)``) calling the last helper, if there is one,
+        so that helpers are never dead code."""
+        if not self.ctx.helpers:
+            return []
+        hname, nargs, kind = self.ctx.helpers[-1]
+        args = [self.expr(sc, 1) for _ in range(nargs)]
+        targets = [self.ctx.fresh("v") for _ in range(2 if kind == "pair" else 1)]
+        sc.floats += targets
+        return [Stmt(f"{', '.join(targets)} = {hname}("
+                     + ", ".join("{%d}" % i for i in range(nargs)) + ")", *args)]
 
     def program(self):
         helpers = []
@@ -513,7 +546,7 @@ class Gen:
 # ---------------------------------------------------------------------------------------
 
 ARR_UNARY = ["np.sin({0})", "np.cos({0})", "np.tanh({0})", "np.exp(np.tanh({0}))",
-             "np.log(1.0 + {0} * {0})", "np.sqrt(1.0 + {0} ** 2)", "{0} ** 2", "(-{0})"]
+             "np.log(1.0 + {0} * {0})", "np.sqrt(1.0 + {0} ** 2)", "({0} ** 2)", "(-{0})"]
 
 
 class NumpyGen(Gen):
@@ -541,23 +574,23 @@ class NumpyGen(Gen):
             return Node("({0} / (1.0 + {1} * {1}))", a(), a())
         return Node(self.pick(ARR_UNARY), a())
 
-    def leaf(self, sc):
+    def leaf(self, sc, need_var=False):
         if sc.arrays and self.upto(0, 2) == 0:
             return leaf(f"{self.pick(sc.arrays)}[{self.index(sc)}]")
-        return super().leaf(sc)
+        return super().leaf(sc, need_var)
 
     def expr_kinds(self, sc):
         extra = ["sum", "sum", "dot", "index"] if sc.arrays else []
         return super().expr_kinds(sc) + extra
 
-    def compound(self, sc, depth, kind):
+    def compound(self, sc, depth, kind, need_var=True):
         if kind == "sum":
             return Node("np.sum({0})", self.aexpr(sc, depth - 1))
         if kind == "dot":
             return Node("np.dot({0}, {1})", self.aexpr(sc, depth - 1), self.aexpr(sc, depth - 1))
         if kind == "index":
             return Node("{0}[%s]" % self.index(sc), self.aexpr(sc, depth - 1))
-        return super().compound(sc, depth, kind)
+        return super().compound(sc, depth, kind, need_var)
 
     def stmt_kinds(self, sc):
         extra = ["arr_new", "setitem", "setitem", "arr_aug", "arr_assign"] if sc.mutable else []
@@ -609,12 +642,15 @@ class NumpyGen(Gen):
             first = [Stmt("a0 = x.copy()"), Stmt(f"{s0} = np.sum(x) * 0.5")]
         else:
             first = [Stmt("a0 = x.copy()")]
+        first += self.use_helper(sc)
         body = self.block(sc, 1, 4)
+        # the result reads the local array a0 (mutated in place) and the latest scalar
         ret = Stmt("return {0}", self.pick([
-            lambda: Node("np.sum({0})", self.aexpr(sc, 2)),
-            lambda: self.expr(sc, 3),
-            lambda: Node("np.dot({0}, {1}) + {2}", self.aexpr(sc, 1), self.aexpr(sc, 1),
-                         self.expr(sc, 2)),
+            lambda: Node("np.sum(a0 * {0}) + {1}", self.aexpr(sc, 1), self.ret_expr(sc)),
+            lambda: Node("np.dot(a0, {0}) + {1}", self.aexpr(sc, 1), self.ret_expr(sc)),
+            lambda: Node("np.sum({0}) + a0[%s] * {1}" % self.index(sc), self.aexpr(sc, 2),
+                         self.ret_expr(sc)),
+            lambda: self.ret_expr(sc),
         ])())
         funcs.append(FuncDef("f", params, first + body + [ret]))
         return Program(funcs, kinds)
@@ -624,7 +660,10 @@ class NumpyGen(Gen):
 # Strategies
 # ---------------------------------------------------------------------------------------
 
-_FLOAT = st.integers(-2000, 2000).map(lambda k: k / 1000.0)
+# inputs on a 1e-3 grid in [-2, 2], spread out (a golden-ratio walk) rather than clustered
+# at 0 where Hypothesis' small integers would put them
+_FLOAT = st.integers(0, 10**6).map(lambda k: round(4.0 * ((k * 0.6180339887498949) % 1.0) - 2.0,
+                                                   3))
 
 
 def _args(kinds):

@@ -57,7 +57,7 @@ def normalize(fn: ast.FunctionDef, filename: str | None = None) -> ast.FunctionD
     out = copy.deepcopy(fn)
     for p in PASSES:
         try:
-            out = p(out, filename)
+            out = p(out, filename, copy_input=False)
         except DifferentiationError:
             raise
         except RecursionError:

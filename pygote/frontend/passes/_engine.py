@@ -168,6 +168,7 @@ class Linearizer:
 
     def __init__(self, fn: ast.FunctionDef, filename: str | None,
                  want: Callable[[ast.expr], bool] | None = None):
+        self.fn = fn
         self.namer = Namer(fn)
         self.scope = Scope(fn)
         self.where = Where(fn, filename)
@@ -175,6 +176,7 @@ class Linearizer:
         self.full = want is None
         self.out: list[ast.stmt] = []
         self.src: ast.AST = fn
+        self._memo: dict[int, tuple[ast.AST, bool]] = {}
 
     # -- plumbing -------------------------------------------------------------------------
 
@@ -226,6 +228,14 @@ class Linearizer:
         return self._pneeds(e)
 
     def _pneeds(self, e: ast.expr) -> bool:
+        hit = self._memo.get(id(e))
+        if hit is not None and hit[0] is e:
+            return hit[1]
+        r = self._pneeds_uncached(e)
+        self._memo[id(e)] = (e, r)  # the node is kept alive, so its id stays unique
+        return r
+
+    def _pneeds_uncached(self, e: ast.expr) -> bool:
         if isinstance(e, ast.Lambda):
             return any(self._pneeds(d) for d in e.args.defaults) or \
                 any(self._pneeds(d) for d in e.args.kw_defaults if d is not None)
@@ -434,10 +444,14 @@ class Linearizer:
                           ast.Continue, ast.Import, ast.ImportFrom)):
             self.emit(s)
             return
-        if isinstance(s, ast.With) and not self.full and \
-                not any(self._pneeds(c) for c in expr_children(s)):
-            self.emit(self._copy(s, body=self.block(s.body) or [located(ast.Pass(), s)]))
-            return
+        if isinstance(s, ast.With):
+            if self.full:
+                from .with_ import lower_with_statement
+                self.emit_raw(lower_with_statement(self.fn, s, self.namer))
+                return
+            if not any(self._pneeds(c) for c in expr_children(s)):
+                self.emit(self._copy(s, body=self.block(s.body) or [located(ast.Pass(), s)]))
+                return
         raise internal(self.where, s, f"a `{type(s).__name__}` statement here")
 
     @staticmethod

@@ -32,24 +32,21 @@ LOC_ATTRS = ("lineno", "col_offset", "end_lineno", "end_col_offset")
 def all_names(node: ast.AST) -> set[str]:
     """Every identifier that names a variable anywhere under ``node`` (all scopes)."""
     names: set[str] = set()
+    add = names.add
     for n in ast.walk(node):
-        if isinstance(n, ast.Name):
-            names.add(n.id)
-        elif isinstance(n, ast.arg):
-            names.add(n.arg)
-        elif isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            names.add(n.name)
-        elif isinstance(n, (ast.Global, ast.Nonlocal)):
+        t = type(n)
+        if t is ast.Name:
+            add(n.id)
+        elif t is ast.arg:
+            add(n.arg)
+        elif t in (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef):
+            add(n.name)
+        elif t in (ast.Global, ast.Nonlocal):
             names.update(n.names)
-        elif isinstance(n, ast.alias):
-            names.add((n.asname or n.name).split(".")[0])
-        elif isinstance(n, ast.ExceptHandler) and n.name:
-            names.add(n.name)
-        else:
-            for field in ("name", "rest"):  # match patterns (rejected later, but be safe)
-                v = getattr(n, field, None)
-                if isinstance(v, str) and not isinstance(n, ast.alias):
-                    names.add(v)
+        elif t is ast.alias:
+            add((n.asname or n.name).split(".")[0])
+        elif t is ast.ExceptHandler and n.name:
+            add(n.name)
     return names
 
 
@@ -57,9 +54,16 @@ class Namer:
     """Hands out names that are unused in the function and unique among themselves."""
 
     def __init__(self, fn: ast.AST):
-        self.used = all_names(fn)
+        self._fn = fn
+        self._used: set[str] | None = None  # computed on first use
         self.generated: set[str] = set()
         self._next: dict[str, int] = {}
+
+    @property
+    def used(self) -> set[str]:
+        if self._used is None:
+            self._used = all_names(self._fn) | self.generated
+        return self._used
 
     def _take(self, name: str) -> str:
         self.used.add(name)
@@ -141,6 +145,16 @@ class Scope:
     """Binding facts about one function that the passes need."""
 
     def __init__(self, fn: ast.FunctionDef):
+        self._fn = fn
+        self._unstable: set[str] | None = None  # computed on first use
+
+    @property
+    def unstable(self) -> set[str]:
+        if self._unstable is None:
+            self._compute(self._fn)
+        return self._unstable
+
+    def _compute(self, fn: ast.FunctionDef) -> None:
         self.declared: set[str] = set()  # global / nonlocal here
         self.walrus: set[str] = set()
         self.cells_written: set[str] = set()  # nonlocal in a nested function
@@ -150,9 +164,9 @@ class Scope:
             elif isinstance(n, ast.NamedExpr) and isinstance(n.target, ast.Name):
                 self.walrus.add(n.target.id)
         for n in ast.walk(fn):
-            if n is not fn and isinstance(n, ast.Nonlocal):
+            if type(n) is ast.Nonlocal and n is not fn:
                 self.cells_written.update(n.names)
-        self.unstable = self.declared | self.walrus | self.cells_written
+        self._unstable = self.declared | self.walrus | self.cells_written
 
     def is_stable(self, e: ast.expr, generated: set[str]) -> bool:
         """Reading ``e`` now or a little later in the same statement gives the same value."""
@@ -238,13 +252,20 @@ def replace_body(fn: ast.FunctionDef, body: list[ast.stmt]) -> ast.FunctionDef:
 # --- locations ----------------------------------------------------------------------------
 
 def located(node: ast.AST, src: ast.AST) -> ast.AST:
-    """Give ``node`` and every statement under it that lacks one the location of ``src``."""
-    for n in ast.walk(node):
-        if isinstance(n, (ast.stmt, ast.expr, ast.excepthandler)) and \
-                getattr(n, "lineno", None) is None:
+    """Give ``node`` and the nodes under it that lack one the location of ``src``.
+
+    A node that already has a location is not entered (its parts were located when they
+    were made), which keeps this linear over a pass."""
+    todo = [node]
+    while todo:
+        n = todo.pop()
+        if isinstance(n, (ast.stmt, ast.expr, ast.excepthandler)):
+            if getattr(n, "lineno", None) is not None:
+                continue
             for a in LOC_ATTRS:
                 if hasattr(src, a):
                     setattr(n, a, getattr(src, a))
+        todo.extend(ast.iter_child_nodes(n))
     return node
 
 

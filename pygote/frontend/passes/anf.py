@@ -27,7 +27,10 @@ lowered the same way):
   rebinds) is stored into a temporary before a later operand is evaluated. Known
   deviation: the attribute lookup of a method call happens after its arguments.
 
-Handler types of ``except`` clauses and class definitions are left as written.
+Handler types of ``except`` clauses and class definitions are left as written. Outside
+the pipeline this pass also lowers ``with`` statements (as ``with_`` does); a ``while``
+whose test needs statements and whose body has ``break``/``continue`` must have gone
+through ``control_flow`` first (otherwise DifferentiationError).
 Generated statements carry the location of the user statement they came from.
 """
 
@@ -40,9 +43,11 @@ from . import comprehensions, expressions  # noqa: F401  (register their lowerin
 from ._engine import Linearizer
 
 
-def to_anf(fn: ast.FunctionDef, filename: str | None = None) -> ast.FunctionDef:
+def to_anf(fn: ast.FunctionDef, filename: str | None = None,
+        *, copy_input: bool = True) -> ast.FunctionDef:
     """Bring ``fn``'s own scope into A-normal form."""
-    fn = copy.deepcopy(fn)
+    if copy_input:  # normalize() passes its own private copy
+        fn = copy.deepcopy(fn)
     return Linearizer(fn, filename).run(fn)
 
 

@@ -13,7 +13,11 @@ splits them later):
   Unpacking a literal tuple/list (``a, b = b, a``) evaluates every element first (into
   temporaries where a target could change it) and then assigns element-wise. When any
   target is an attribute or subscript, all items are extracted before any is assigned.
-  (Python checks the length of the value; the subscripts do not.)
+  A value that is syntactically a call of ``zip``/``map``/``filter``/``reversed``/
+  ``iter``/``enumerate`` or ``.items()``/``.keys()``/``.values()`` is first turned into a
+  ``list(...)`` (those have no subscripts). Limitations: Python checks the length of the
+  value, the subscripts do not; unpacking another non-subscriptable iterable (a generator
+  held in a variable, a set, a dict's keys) is not supported.
 * ``AugAssign`` targets are names: ``a[i] += v`` -> ``_t1 = a[i]; _t1 += v; a[i] = _t1``
   and ``a.x += v`` likewise, with the receiver and each index part (slice bounds
   included) evaluated once, into temporaries unless they are atoms.
@@ -57,6 +61,19 @@ def _flat_targets(target: ast.expr):
         yield target
 
 
+_ITERATOR_BUILTINS = {"zip", "map", "filter", "reversed", "iter", "enumerate"}
+_VIEW_METHODS = {"items", "keys", "values"}
+
+
+def _is_iterator_call(e: ast.expr) -> bool:
+    """A call that (by its name) returns an iterator or a view, which has no subscripts."""
+    if not isinstance(e, ast.Call):
+        return False
+    if isinstance(e.func, ast.Name):
+        return e.func.id in _ITERATOR_BUILTINS
+    return isinstance(e.func, ast.Attribute) and e.func.attr in _VIEW_METHODS and not e.args
+
+
 def assign_to(target: ast.expr, value: ast.expr, namer: Namer) -> list[ast.stmt]:
     """Statements assigning ``value`` (evaluated once) to ``target`` with simple targets."""
     if isinstance(target, SIMPLE_TARGETS):
@@ -84,6 +101,8 @@ def _unpack(elts: list[ast.expr], value: ast.expr, namer: Namer) -> list[ast.stm
         for tgt, v in zip(elts, vals):
             out.extend(assign_to(tgt, v, namer))
         return out
+    if _is_iterator_call(value):
+        value = ast.Call(func=name("list"), args=[value], keywords=[])
     if isinstance(value, ast.Name) and value.id not in bound:
         src = value.id
     else:
@@ -269,9 +288,11 @@ class _Assignments:
         return [s]
 
 
-def lower_assignments(fn: ast.FunctionDef, filename: str | None = None) -> ast.FunctionDef:
+def lower_assignments(fn: ast.FunctionDef, filename: str | None = None,
+        *, copy_input: bool = True) -> ast.FunctionDef:
     """Simplify assignments, asserts, deletes, for targets and expression statements."""
-    fn = copy.deepcopy(fn)
+    if copy_input:  # normalize() passes its own private copy
+        fn = copy.deepcopy(fn)
     return replace_body(fn, _Assignments(fn).block(fn.body, fn))
 
 

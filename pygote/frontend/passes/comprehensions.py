@@ -91,9 +91,11 @@ def _want(e: ast.expr) -> bool:
     return isinstance(e, COMPREHENSIONS)
 
 
-def lower_comprehensions(fn: ast.FunctionDef, filename: str | None = None) -> ast.FunctionDef:
+def lower_comprehensions(fn: ast.FunctionDef, filename: str | None = None,
+        *, copy_input: bool = True) -> ast.FunctionDef:
     """Replace every comprehension/generator expression in ``fn``'s own scope by loops."""
-    fn = copy.deepcopy(fn)
+    if copy_input:  # normalize() passes its own private copy
+        fn = copy.deepcopy(fn)
     return Linearizer(fn, filename, want=_want).run(fn)
 
 

@@ -11,7 +11,8 @@ not entered):
   ``if not <flag>:`` where the flag is the loop's skip flag (``_continue_N`` if the loop
   has a continue, else ``_break_N``) inside a loop, and ``_return_flag`` outside loops.
 * No ``for``/``while ... else``: the else block follows the loop, under
-  ``if not _break_N:`` when the loop can break.
+  ``if not _break_N:`` when the loop can break. The ``else`` block of a ``try`` whose
+  body may jump runs under ``if not <flag>:`` (a jump out of the body skips it).
 * ``while`` tests are names: ``while c:`` keeps a name ``c``; otherwise
   ``_tN = test`` is computed before the loop and again as the last statements of the
   body (under ``if _break_N: pass else:`` just before the final ``if _break_N: break``,
@@ -186,6 +187,11 @@ class _ControlFlow:
                 hs.append(h)
             new.handlers = hs
             new.orelse = self.block(s.orelse, loops, tail)
+            if new.orelse and any(self.jumps(x, loops) for x in s.body):
+                # a jump out of the try body skips its else clause
+                flag = loops[-1].skip if loops else self.return_flag()
+                new.orelse = [located(ast.If(test=not_(name(flag)), body=new.orelse,
+                                             orelse=[]), s.orelse[0])]
             new.finalbody = self.block(s.finalbody, loops, tail)
             return [new]
         if isinstance(s, ast.With):
@@ -269,9 +275,11 @@ class _ControlFlow:
         return body
 
 
-def lower_control_flow(fn: ast.FunctionDef, filename: str | None = None) -> ast.FunctionDef:
+def lower_control_flow(fn: ast.FunctionDef, filename: str | None = None,
+        *, copy_input: bool = True) -> ast.FunctionDef:
     """Remove break/continue/early returns/loop-else from ``fn``'s own scope."""
-    fn = copy.deepcopy(fn)
+    if copy_input:  # normalize() passes its own private copy
+        fn = copy.deepcopy(fn)
     return replace_body(fn, _ControlFlow(fn, Where(fn, filename)).function(fn))
 
 

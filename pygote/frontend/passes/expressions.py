@@ -93,9 +93,11 @@ def _want(e: ast.expr) -> bool:
     return isinstance(e, (ast.IfExp, ast.BoolOp, ast.NamedExpr)) or is_chain(e)
 
 
-def lower_expressions(fn: ast.FunctionDef, filename: str | None = None) -> ast.FunctionDef:
+def lower_expressions(fn: ast.FunctionDef, filename: str | None = None,
+        *, copy_input: bool = True) -> ast.FunctionDef:
     """Turn conditional expressions, and/or, chained comparisons and walrus into ifs."""
-    fn = copy.deepcopy(fn)
+    if copy_input:  # normalize() passes its own private copy
+        fn = copy.deepcopy(fn)
     return Linearizer(fn, filename, want=_want).run(fn)
 
 

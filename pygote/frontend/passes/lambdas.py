@@ -2,7 +2,8 @@
 
 Guarantees afterwards: no ``Lambda`` node in the function's own scope (lambdas inside
 nested def/class bodies and inside other lambdas' bodies are left alone -- those bodies
-are transformed separately). Each lambda becomes, right before the statement that
+are transformed separately; so are lambdas inside comprehensions, which ``comprehensions``
+has removed before this pass in the pipeline). Each lambda becomes, right before the statement that
 contained it, ``def _lambda_N(<same parameters and defaults>): return <body>`` (a fresh
 name) and is replaced by the name ``_lambda_N``; after ``anf`` a lambda only occurs as
 ``_tK = lambda ...`` with atom defaults, which becomes ``def _lambda_N ...`` followed by
@@ -39,6 +40,13 @@ class _Hoist(ast.NodeTransformer):
         ast.copy_location(fdef, node)
         self.pre.append(fdef)
         return ast.copy_location(name(fname), node)
+
+    def _opaque(self, node):
+        return node
+
+    # A lambda inside a comprehension belongs to the comprehension's scope: left alone
+    # (``comprehensions`` runs first in the pipeline, so none is left by then).
+    visit_ListComp = visit_SetComp = visit_DictComp = visit_GeneratorExp = _opaque
 
     def generic_visit(self, node):
         if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
@@ -137,9 +145,11 @@ class _Lambdas:
         return pre + [new]
 
 
-def lower_lambdas(fn: ast.FunctionDef, filename: str | None = None) -> ast.FunctionDef:
+def lower_lambdas(fn: ast.FunctionDef, filename: str | None = None,
+        *, copy_input: bool = True) -> ast.FunctionDef:
     """Replace every lambda in ``fn``'s own scope by a nested ``def _lambda_N``."""
-    fn = copy.deepcopy(fn)
+    if copy_input:  # normalize() passes its own private copy
+        fn = copy.deepcopy(fn)
     return replace_body(fn, _Lambdas(fn, filename).block(fn.body))
 
 

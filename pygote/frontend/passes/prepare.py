@@ -85,11 +85,13 @@ def _strip_declarations(stmts: list[ast.stmt], found: dict[type, list[str]]) -> 
     return out
 
 
-def prepare(fn: ast.FunctionDef, filename: str | None = None) -> ast.FunctionDef:
+def prepare(fn: ast.FunctionDef, filename: str | None = None,
+        *, copy_input: bool = True) -> ast.FunctionDef:
     """Validate ``fn`` (raising ``DifferentiationError``) and hoist global/nonlocal."""
     where = Where(fn, filename)
     _check(fn, where)
-    fn = copy.deepcopy(fn)
+    if copy_input:  # normalize() passes its own private copy
+        fn = copy.deepcopy(fn)
     found: dict = {}
     body = _strip_declarations(fn.body, found)
     decls = []

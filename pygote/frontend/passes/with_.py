@@ -38,8 +38,8 @@ from ._util import (SCOPE_NODES, Namer, assign, const, located, name, not_, repl
 
 
 class _With:
-    def __init__(self, fn: ast.FunctionDef):
-        self.namer = Namer(fn)
+    def __init__(self, fn: ast.FunctionDef, namer: Namer | None = None):
+        self.namer = namer or Namer(fn)
         bound_type = False
         for s in fn.body:
             for n in walk_own(s):
@@ -98,7 +98,6 @@ class _With:
             try_body.append(assign(item.optional_vars, name(val)))
         try_body.extend(inner)
         exc_info = [
-            name(exc),
             ast.Attribute(value=name(exc), attr="__class__", ctx=ast.Load()),
             name(exc),
             ast.Attribute(value=name(exc), attr="__traceback__", ctx=ast.Load()),
@@ -107,7 +106,7 @@ class _With:
             type=name("BaseException"), name=exc,
             body=[
                 assign(hit, const(True)),
-                assign(ok, ast.Call(func=name(exit_), args=[name(mgr)] + exc_info[1:],
+                assign(ok, ast.Call(func=name(exit_), args=[name(mgr)] + exc_info,
                                     keywords=[])),
                 ast.If(test=not_(name(ok)), body=[ast.Raise(exc=None, cause=None)], orelse=[]),
             ])
@@ -133,9 +132,16 @@ def _all_args(a: ast.arguments):
         yield a.kwarg
 
 
-def lower_with(fn: ast.FunctionDef, filename: str | None = None) -> ast.FunctionDef:
+def lower_with_statement(fn: ast.FunctionDef, s: ast.With, namer: Namer) -> list[ast.stmt]:
+    """The lowering of one ``with`` statement of ``fn`` (used by ``anf`` as a fallback)."""
+    return _With(fn, namer).stmt(s)
+
+
+def lower_with(fn: ast.FunctionDef, filename: str | None = None,
+        *, copy_input: bool = True) -> ast.FunctionDef:
     """Replace every ``with`` statement of ``fn``'s own scope by explicit enter/exit."""
-    fn = copy.deepcopy(fn)
+    if copy_input:  # normalize() passes its own private copy
+        fn = copy.deepcopy(fn)
     return replace_body(fn, _With(fn).block(fn.body))
 
 

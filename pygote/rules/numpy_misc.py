@@ -1,0 +1,421 @@
+"""Reverse rules for the rest of NumPy's numerical toolbox: polynomials, convolution and
+correlation, interpolation, differences and gradients, the trapezoidal rule, covariance,
+meshgrid, nan_to_num, and the scalar types called as constructors (``np.float64(x)``).
+
+Most of these are linear in the argument that carries the gradient, so their vjp is the
+adjoint operation: a correlation for a convolution, a scatter of interpolation weights
+for ``interp``, the reversed stencil for ``diff`` and ``gradient``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+import pygote.rules.numpy_shape  # noqa: F401  (copy's rule, checked below)
+from pygote.rules.numpy_indexing import cotangent_like
+from pygote.rules.registry import defvjp, defvjp_all, rule_for
+from pygote.runtime.values import unbroadcast
+
+conj = np.conj
+_NoValue = np._NoValue  # numpy's "argument not given" marker (diff's prepend/append)
+
+# ---------------------------------------------------------------------------------------
+# Shared helpers
+# ---------------------------------------------------------------------------------------
+
+
+def _along(axis, ndim, index):
+    """An index tuple that applies ``index`` along ``axis`` only."""
+    out = [slice(None)] * ndim
+    out[axis] = index
+    return tuple(out)
+
+
+def _pad_along(x, axis, before, after):
+    widths = [(0, 0)] * np.ndim(x)
+    widths[axis] = (before, after)
+    return np.pad(x, widths)
+
+
+def _diff_adjoint(g, axis):
+    """Adjoint of ``y = x[1:] - x[:-1]`` along ``axis``: ``x_k`` gets ``g_{k-1} - g_k``."""
+    return _pad_along(g, axis, 1, 0) - _pad_along(g, axis, 0, 1)
+
+
+# ---------------------------------------------------------------------------------------
+# Polynomials
+# ---------------------------------------------------------------------------------------
+
+
+def _polyval_vjp_p(g, ans, p, x):
+    # y = sum_k p_k x^(N-1-k): each coefficient collects g times its power of x
+    coeffs = np.asarray(p)
+    powers = np.asarray(x)[..., None] ** np.arange(len(coeffs) - 1, -1, -1)
+    ct = np.sum(np.reshape(np.asarray(g)[..., None] * conj(powers), (-1, len(coeffs))), axis=0)
+    return cotangent_like(ct, p) if isinstance(p, list) else ct
+
+
+def _polyval_vjp_x(g, ans, p, x):
+    coeffs = np.asarray(p)
+    if len(coeffs) < 2:  # a constant
+        return None
+    slope = np.polyval(coeffs[:-1] * np.arange(len(coeffs) - 1, 0, -1), x)
+    return g * conj(slope)
+
+
+defvjp(np.polyval, _polyval_vjp_p, _polyval_vjp_x)
+
+
+# ---------------------------------------------------------------------------------------
+# Convolution and correlation (1-d): g is first embedded in the 'full' output
+# ---------------------------------------------------------------------------------------
+
+
+def _full_cotangent(g, mode, n_a, n_v, same_offset):
+    """The cotangent ``g`` of a 'same' or 'valid' output placed, with zeros around it, in
+    the 'full' output (of length ``n_a + n_v - 1``) that it is a window of."""
+    if mode == "full":
+        return np.asarray(g)
+    n = min(n_a, n_v)
+    start = same_offset if mode == "same" else n - 1
+    full = np.zeros(n_a + n_v - 1, dtype=np.result_type(g))
+    full[start:start + np.size(g)] = g
+    return full
+
+
+def _mode(args, kwargs, default):
+    """The mode by name ('valid', 'same', 'full'; numpy also takes 0, 1, 2)."""
+    mode = args[0] if args else kwargs.get("mode", default)
+    return {0: "valid", 1: "same", 2: "full"}.get(mode, mode)
+
+
+def _convolve_full_g(g, a, v, args, kwargs):
+    # convolve's 'same' window starts (min(len) - 1) // 2 into the full output
+    n = min(len(a), len(v))
+    return _full_cotangent(g, _mode(args, kwargs, "full"), len(a), len(v), (n - 1) // 2)
+
+
+# y_j = sum_k a_{j-k} v_k: the adjoint in either factor is a correlation with the other
+# (np.correlate conjugates its second argument, as the complex convention wants).
+defvjp(
+    np.convolve,
+    lambda g, ans, a, v, *args, **kw: np.correlate(_convolve_full_g(g, a, v, args, kw), v),
+    lambda g, ans, a, v, *args, **kw: np.correlate(_convolve_full_g(g, a, v, args, kw), a),
+)
+
+
+def _correlate_full_g(g, a, v, args, kwargs):
+    # correlate's 'same' window sits one further right when v is the longer (even) one
+    n = min(len(a), len(v))
+    offset = n // 2 if len(a) < len(v) else (n - 1) // 2
+    return _full_cotangent(g, _mode(args, kwargs, "valid"), len(a), len(v), offset)
+
+
+# c_k = sum_n a_{n+k-(M-1)} conj(v_n) (full indexing): linear in a, antilinear in v.
+defvjp(
+    np.correlate,
+    lambda g, ans, a, v, *args, **kw: np.convolve(_correlate_full_g(g, a, v, args, kw), v,
+                                                  "valid"),
+    lambda g, ans, a, v, *args, **kw: conj(np.correlate(_correlate_full_g(g, a, v, args, kw),
+                                                        a, "valid"))[::-1],
+)
+
+
+# ---------------------------------------------------------------------------------------
+# interp: piecewise linear in fp; its slope in x (xp: the knots, no gradient here)
+# ---------------------------------------------------------------------------------------
+
+
+def _interp_setup(x, xp, period):
+    """``(x, knots, index)``: the knots as interp uses them and, for each, the entry of
+    ``fp`` it carries (a periodic interp sorts the knots and wraps one round each end)."""
+    x, xp = np.asarray(x, dtype=float), np.asarray(xp, dtype=float)
+    if period is None:
+        return x, xp, np.arange(len(xp))
+    period = abs(period)
+    x, xp = x % period, xp % period
+    order = np.argsort(xp)
+    xp = xp[order]
+    return (x, np.concatenate([xp[-1:] - period, xp, xp[:1] + period]),
+            np.concatenate([order[-1:], order, order[:1]]))
+
+
+def _interp_parts(x, xp, period):
+    """Per x: the knot ``j`` starting its interval, the fraction ``t`` along it, and the
+    masks of x left and right of all knots (where interp returns a constant)."""
+    x, knots, index = _interp_setup(x, xp, period)
+    j = np.clip(np.searchsorted(knots, x, "right") - 1, 0, len(knots) - 2)
+    width = knots[j + 1] - knots[j]
+    t = (x - knots[j]) / np.where(width == 0, 1, width)
+    below, above = x < knots[0], x > knots[-1]
+    if period is not None:  # wrapped x is never outside
+        below, above = np.zeros_like(below), np.zeros_like(above)
+    return index[j], index[j + 1], t, width, below, above
+
+
+def _interp_vjp_x(g, ans, x, xp, fp, left=None, right=None, period=None):
+    lo, hi, _, width, below, above = _interp_parts(x, xp, period)
+    fp = np.asarray(fp)
+    slope = (fp[hi] - fp[lo]) / np.where(width == 0, 1, width)
+    return g * np.where(below | above, 0, conj(slope))
+
+
+def _interp_vjp_fp(g, ans, x, xp, fp, left=None, right=None, period=None):
+    lo, hi, t, _, below, above = _interp_parts(x, xp, period)
+    g = np.broadcast_to(g, np.shape(t))
+    inside = ~(below | above)
+    out = np.zeros(len(fp), dtype=np.result_type(g, float))
+    np.add.at(out, lo[inside], (g * (1 - t))[inside])
+    np.add.at(out, hi[inside], (g * t)[inside])
+    if left is None:  # left of the knots interp returns fp[0] (else left, see below)
+        out[0] += np.sum(g[below])
+    if right is None:
+        out[-1] += np.sum(g[above])
+    return cotangent_like(out, fp) if isinstance(fp, list) else out
+
+
+def _interp_vjp_side(side):
+    def vjp(g, ans, x, xp, fp, left=None, right=None, period=None):
+        _, _, _, _, below, above = _interp_parts(x, xp, period)
+        return np.sum(np.broadcast_to(g, np.shape(below))[below if side == "left" else above])
+
+    return vjp
+
+
+# xp gets no gradient: moving a knot moves the result, but knots are grid positions in
+# practice, and the derivative jumps wherever a knot crosses an x.
+defvjp(np.interp, _interp_vjp_x, None, _interp_vjp_fp, _interp_vjp_side("left"),
+       _interp_vjp_side("right"))
+
+
+# ---------------------------------------------------------------------------------------
+# Differences: diff, gradient
+# ---------------------------------------------------------------------------------------
+
+
+def _extent(extra, a, axis):
+    """How many entries ``prepend`` / ``append`` add along ``axis`` (0-d ones add one)."""
+    if extra is _NoValue:
+        return 0
+    return 1 if np.ndim(extra) == 0 else np.shape(extra)[axis]
+
+
+def _diff_joined_ct(g, a, n, axis, prepend, append):
+    """The cotangent of ``concatenate([prepend, a, append])``, and the size of each part."""
+    for _ in range(n):
+        g = _diff_adjoint(g, axis)
+    return g, _extent(prepend, a, axis), np.shape(a)[axis]
+
+
+def _diff_vjp(part):
+    def vjp(g, ans, a, n=1, axis=-1, prepend=_NoValue, append=_NoValue):
+        g, before, size = _diff_joined_ct(g, a, n, axis, prepend, append)
+        piece = {"a": slice(before, before + size), "prepend": slice(0, before),
+                 "append": slice(before + size, None)}[part]
+        return g[_along(axis, np.ndim(g), piece)]
+
+    return vjp
+
+
+# prepend / append get gradients only when passed positionally (per-positional rules).
+defvjp(np.diff, _diff_vjp("a"), None, None, _diff_vjp("prepend"), _diff_vjp("append"))
+
+
+def _stencil_adjoint(g, h, axis, edge_order):
+    """Adjoint of np.gradient's stencil along ``axis`` with uniform spacing ``h``:
+    central differences inside, one-sided ones of ``edge_order`` at the two ends."""
+    g = np.moveaxis(g, axis, 0)
+    out = np.zeros(g.shape, dtype=np.result_type(g, float))
+    inner = g[1:-1] / (2 * h)
+    out[2:] += inner
+    out[:-2] -= inner
+    first, last = g[0] / h, g[-1] / h
+    if edge_order == 1:
+        out[1] += first
+        out[0] -= first
+        out[-1] += last
+        out[-2] -= last
+    else:
+        out[0] -= 1.5 * first
+        out[1] += 2 * first
+        out[2] -= 0.5 * first
+        out[-1] += 1.5 * last
+        out[-2] -= 2 * last
+        out[-3] += 0.5 * last
+    return np.moveaxis(out, 0, axis)
+
+
+def _gradient_vjp(g, ans, f, *varargs, axis=None, edge_order=1):
+    ndim = np.ndim(f)
+    axes = list(range(ndim)) if axis is None else [
+        a % ndim for a in np.atleast_1d(axis).tolist()]
+    if any(np.ndim(h) != 0 for h in varargs):
+        raise NotImplementedError(
+            "pygote: np.gradient is differentiated for scalar spacings only, not "
+            "coordinate arrays")
+    spacings = [1.0] * len(axes) if not varargs else (
+        list(varargs) * len(axes) if len(varargs) == 1 else list(varargs))
+    outs, gs = (ans, g) if isinstance(ans, (tuple, list)) else ((ans,), (g,))
+    ct_f, ct_h = 0, [0.0] * len(spacings)
+    for k, (ax, h, gk, out) in enumerate(zip(axes, spacings, gs, outs)):
+        if gk is None:
+            continue
+        ct_f = ct_f + _stencil_adjoint(gk, conj(h), ax, edge_order)
+        # each output is (a difference of f) / h: its slope in h is -out / h
+        ct_h[k] = -np.sum(gk * conj(out)) / conj(h)
+    ct_f = None if np.ndim(ct_f) == 0 else ct_f
+    if len(varargs) == 1:
+        ct_h = [sum(ct_h)]
+    return (ct_f, *(ct_h if varargs else ()))
+
+
+defvjp_all(np.gradient, _gradient_vjp)
+
+
+# ---------------------------------------------------------------------------------------
+# Integration: the trapezoidal rule
+# ---------------------------------------------------------------------------------------
+
+
+def _trapezoid_d(y, x, dx, axis):
+    """The interval widths as trapezoid uses them, broadcast against ``y[1:]``."""
+    if x is None:
+        return dx
+    x = np.asarray(x)
+    if x.ndim == 1:
+        shape = [1] * np.ndim(y)
+        shape[axis] = len(x) - 1
+        return np.reshape(np.diff(x), shape)
+    return np.diff(x, axis=axis)
+
+
+def _pair_sum(y, axis):
+    nd = np.ndim(y)
+    return y[_along(axis, nd, slice(1, None))] + y[_along(axis, nd, slice(None, -1))]
+
+
+def _trapezoid_vjp_y(g, ans, y, x=None, dx=1.0, axis=-1):
+    # ans = sum_k d_k (y_k + y_{k+1}) / 2: each y_k collects half of its two widths
+    y = np.asarray(y)
+    half = np.expand_dims(g, axis) * conj(_trapezoid_d(y, x, dx, axis)) / 2
+    half = np.broadcast_to(half, np.broadcast_shapes(np.shape(half), np.shape(
+        _pair_sum(y, axis))))
+    return _pad_along(half, axis, 0, 1) + _pad_along(half, axis, 1, 0)
+
+
+def _widths_ct(g, y, axis):
+    return np.expand_dims(g, axis) * conj(_pair_sum(np.asarray(y), axis)) / 2
+
+
+def _trapezoid_vjp_x(g, ans, y, x=None, dx=1.0, axis=-1):
+    if x is None:
+        return None
+    x = np.asarray(x)
+    ct_d = _widths_ct(g, y, axis)
+    if x.ndim == 1:  # 1-d x runs along axis: sum the rest away here (fit aligns right)
+        ct_d = np.moveaxis(ct_d, axis, -1)
+        ct_d = np.sum(np.reshape(ct_d, (-1, ct_d.shape[-1])), axis=0)
+        return _diff_adjoint(ct_d, 0)
+    d_shape = np.shape(np.diff(x, axis=axis))
+    return _diff_adjoint(unbroadcast(ct_d, d_shape), axis)
+
+
+def _trapezoid_vjp_dx(g, ans, y, x=None, dx=1.0, axis=-1):
+    return None if x is not None else _widths_ct(g, y, axis)
+
+
+_TRAPEZOID = (_trapezoid_vjp_y, _trapezoid_vjp_x, _trapezoid_vjp_dx)
+defvjp(np.trapezoid, *_TRAPEZOID)
+if hasattr(np, "trapz"):  # removed in numpy 2.4; the same function before it
+    defvjp(np.trapz, *_TRAPEZOID)
+
+
+# ---------------------------------------------------------------------------------------
+# Covariance
+# ---------------------------------------------------------------------------------------
+
+
+def _cov_rows(m, y, rowvar):
+    """The variables as rows, as np.cov stacks them: ``m`` (and ``y``) made 2-d."""
+    rows = [np.atleast_2d(np.asarray(m))]
+    if y is not None:
+        rows.append(np.atleast_2d(np.asarray(y)))
+    if not rowvar:
+        rows = [r.T if r.shape[0] != 1 else r for r in rows]
+    return rows
+
+
+def _cov_vjp(part):
+    def vjp(g, ans, m, y=None, rowvar=True, bias=False, ddof=None, fweights=None,
+            aweights=None, **_):
+        if fweights is not None or aweights is not None:
+            raise NotImplementedError("pygote: no gradient for np.cov with weights")
+        rows = _cov_rows(m, y, rowvar)
+        xs = np.concatenate(rows, axis=0)
+        n = xs.shape[1]
+        ddof = (0 if bias else 1) if ddof is None else ddof
+        centred = xs - np.mean(xs, axis=1, keepdims=True)
+        # C = Xc Xc^H / (n - ddof): dC = (dXc Xc^H + Xc dXc^H) / (n - ddof), and rows of
+        # (g + g^H) Xc have zero mean already, so centring adds nothing to the adjoint.
+        g = np.reshape(g, (xs.shape[0], xs.shape[0]))
+        ct = (g + conj(g.T)) @ centred / (n - ddof)
+        k = rows[0].shape[0]
+        ct = ct[:k] if part == "m" else ct[k:]
+        src = m if part == "m" else y
+        if not rowvar and np.atleast_2d(np.asarray(src)).shape[0] != 1:
+            ct = ct.T
+        return np.reshape(ct, np.shape(src))
+
+    return vjp
+
+
+defvjp(np.cov, _cov_vjp("m"), _cov_vjp("y"))
+
+
+# ---------------------------------------------------------------------------------------
+# meshgrid: output i repeats input i along every axis but its own
+# ---------------------------------------------------------------------------------------
+
+
+def _meshgrid_vjp(g, ans, *xi, indexing="xy", **_):
+    n = len(xi)
+    own = list(range(n))
+    if indexing == "xy" and n > 1:  # the first two outputs vary along swapped axes
+        own[0], own[1] = 1, 0
+    return tuple(
+        None if gi is None else np.reshape(
+            np.sum(gi, axis=tuple(a for a in range(np.ndim(gi)) if a != ax)), np.shape(x))
+        for gi, ax, x in zip(g, own, xi))
+
+
+defvjp_all(np.meshgrid, _meshgrid_vjp)
+
+
+# ---------------------------------------------------------------------------------------
+# nan_to_num: finite entries pass through, replaced ones are constants
+# ---------------------------------------------------------------------------------------
+
+
+def _nan_to_num_vjp(g, ans, x, *_, **__):
+    if np.iscomplexobj(x):  # real and imaginary parts are replaced separately
+        x, g = np.asarray(x), np.asarray(g, dtype=complex)
+        return (np.where(np.isfinite(x.real), g.real, 0)
+                + 1j * np.where(np.isfinite(x.imag), g.imag, 0))
+    return np.where(np.isfinite(x), g, 0)
+
+
+defvjp(np.nan_to_num, _nan_to_num_vjp)
+
+
+# ---------------------------------------------------------------------------------------
+# Scalar types as constructors: np.float64(x) is a cast (fit casts g back), and
+# np.complex128(re, im) is re + 1j im
+# ---------------------------------------------------------------------------------------
+
+for _t in (np.float16, np.float32, np.float64, np.longdouble):
+    defvjp(_t, lambda g, ans, x=0.0, *_, **__: g)
+for _t in (np.complex64, np.complex128, np.clongdouble):
+    defvjp(_t, lambda g, ans, x=0.0, *_, **__: g, lambda g, ans, re, im, *_, **__: -1j * g)
+
+if rule_for(np.copy) is None:  # numpy_shape registers it; keep a copy's rule if not
+    defvjp(np.copy, lambda g, ans, x, *_, **__: g)
