@@ -357,3 +357,32 @@ def augassign_back(record, y, v, dy):
     cts, _ = record(take(y, dy))
     return acc(y, None, cts[0]), cts[1]
 
+
+
+def delitem(x, index):
+    """``del x[index]``, returning what was removed (the record for the backward)."""
+    old = x[index]
+    del x[index]
+    return old
+
+
+def delitem_back(x, index, old):
+    """Undo ``del x[index]``: put the items back, with zero gradient slots for them."""
+    shadow = peek(x)
+    if isinstance(x, list):
+        if type(index) is slice:
+            positions = range(*index.indices(len(x) + len(old)))
+            x[index.start:index.start] = old if index.step in (None, 1) else x[0:0]
+            if index.step not in (None, 1):
+                for i, v in zip(positions, old):
+                    x.insert(i, v)
+            if shadow is not None:
+                for i in positions:
+                    shadow.insert(i, None)
+        else:
+            i = index if index >= 0 else len(x) + 1 + index
+            x.insert(i, old)
+            if shadow is not None:
+                shadow.insert(i, None)
+    else:
+        x[index] = old

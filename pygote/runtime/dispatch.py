@@ -550,9 +550,8 @@ def _partial_builtin(func, *args, **keywords):
     ans = functools.partial(func, *args, **keywords)
 
     def pullback(g):
-        entry = peek(ans)
-        bound = entry if isinstance(entry, dict) else {}
-        take(ans, None)
+        g = take(ans, g)
+        bound = getattr(g, "fields", g) if g is not None else {}
         return (None,) + tuple(bound.get(i) for i in range(len(args))), {
             k: bound.get(k) for k in keywords} or None
 

@@ -67,6 +67,7 @@ HELPERS = {
     "_setitem": access.setitem, "_setitem_back": access.setitem_back,
     "_setattr": access.setattr_, "_setattr_back": access.setattr_back,
     "_augassign": access.augassign, "_augassign_back": access.augassign_back,
+    "_delitem": access.delitem, "_delitem_back": access.delitem_back,
     "_as_sequence": _as_sequence, "_cell_ct": _cell_ct, "_stale": _stale,
     "_sin": math.sin, "_cos": math.cos, "_sinh": math.sinh, "_cosh": math.cosh,
     "_sqrt": math.sqrt, "_exp": math.exp, "_log": math.log, "_copysign": math.copysign,

@@ -177,6 +177,20 @@ class Generator:
         self.loop_depth = 0
         self.extra_loop_assigned: set = set()
         self.adjoint_names: dict = {}
+        defs = [n for n in ast.walk(fn) if isinstance(n, ast.FunctionDef) and n is not fn]
+        assigned_otherwise = {t for t, c in analysis.assign_count.items()
+                              if c > sum(1 for d in defs if d.name == t)}
+        self.local_closures = {d.name: self.captured(d) for d in defs
+                               if d.name not in assigned_otherwise}
+        for node in ast.walk(fn):  # `g = _lambda_1`: the lambda under its user's name
+            if (isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name)
+                    and isinstance(node.value, ast.Name)
+                    and node.value.id in self.local_closures
+                    and analysis.assign_count.get(node.targets[0].id) == 1):
+                self.local_closures[node.targets[0].id] = self.local_closures[node.value.id]
+        # names read by the backward pass; `del` of them is skipped (approximated by all
+        # names the function reads, since the backward is generated in the same sweep)
+        self.needed_later = set(_names_in(fn))
         self.declared_adjoints: dict = {}  # adjoint name -> "scalar"|"value"
 
     # ------------------------------------------------------------ naming
@@ -537,6 +551,18 @@ class Generator:
                 b.add(f"if {kwcts} is not None:", s.lineno, 1)
                 self.contribute(b, s, kw.value, f"{kwcts}.get({kw.arg!r})", scalar_ok=False,
                                 indent=2)
+        if isinstance(func, ast.Name) and func.id in self.local_closures:
+            # the closure read these variables as they are now: their cells' cotangents
+            # belong to the current values
+            self.need(func.id)
+            for name in self.local_closures[func.id]:
+                self.need(name)
+                d = self.adj(name)
+                expr = f"_cell_ct({func.id}, {name!r})"
+                if name in self.a.scalar:
+                    b.add(f"{d} += {expr} or 0.0", s.lineno)
+                else:
+                    b.add(f"{d} = _acc({name}, {d}, {expr})", s.lineno)
         b.pop(pb, s.lineno)
         return f, b
 
@@ -827,7 +853,24 @@ class Generator:
     s_ImportFrom = s_Import
 
     def s_Delete(self, s):
-        return self.plain(s)
+        f, b = _Lines(), _Lines()
+        for target in s.targets:
+            if isinstance(target, ast.Subscript) and self.is_active(target.value):
+                rec = self.fresh("old")
+                index = _index_expr(target.slice)
+                obj = _atom(target.value)
+                self.mark_loop_assigned(rec)
+                f.push(rec, s.lineno)
+                f.add(f"{rec} = _delitem({obj}, {index})", s.lineno)
+                self.need(rec)
+                self.need_atoms(target)
+                b.items[:0] = [(0, f"_delitem_back({obj}, {index}, {rec})", s.lineno),
+                               ("POP", rec, s.lineno, 0)]
+            elif isinstance(target, ast.Name) and target.id in self.needed_later:
+                continue  # the backward pass reads it: keep it alive
+            else:
+                f.add(f"del {ast.unparse(target)}", s.lineno)
+        return f, b
 
     def s_Raise(self, s):
         return self.plain(s)
@@ -835,10 +878,14 @@ class Generator:
     def s_ClassDef(self, s):
         return self.plain(s, [s.name])
 
+    def captured(self, node) -> list:
+        """Active variables of this function that nested def ``node`` reads."""
+        inner = set(_names_in(node)) - {a.arg for a in node.args.args + node.args.kwonlyargs}
+        return sorted(n for n in inner if n in self.a.active and n != node.name)
+
     def s_FunctionDef(self, s):
         f, b = self.plain(s, [s.name])
-        inner_names = set(_names_in(s)) - {a.arg for a in s.args.args + s.args.kwonlyargs}
-        captured = sorted(n for n in inner_names if n in self.a.active and n != s.name)
+        captured = self.captured(s)
         if captured:
             self.need(s.name)
             cell_lines = _Lines()
