@@ -301,3 +301,13 @@ defreplacement(enumerate, enumerate_impl)
 defreplacement(reversed, reversed_impl)
 defreplacement(sorted, sorted_impl)
 defreplacement(functools.reduce, reduce_impl)
+
+
+# ---- iter: inside differentiated code a sequence stands for its own iterator
+def iter_impl(x):
+    if isinstance(x, (list, tuple, range, str)) or hasattr(x, "shape"):
+        return x
+    return x.__iter__()  # not iter(x): that would come back here
+
+
+defreplacement(iter, iter_impl)

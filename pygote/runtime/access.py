@@ -386,3 +386,32 @@ def delitem_back(x, index, old):
                 shadow.insert(i, None)
     else:
         x[index] = old
+
+
+# ---------------------------------------------------------------- iteration
+
+_SEQUENCES = frozenset([list, tuple, range, str, ndarray])
+
+
+def iterate(x):
+    """What a ``for`` loop over ``x`` walks, as an indexable sequence: ``(seq, record)``.
+
+    Sequences are walked as they are; a user class's ``__iter__`` is differentiated
+    through its source (``record`` is its pullback); other iterables (generators, zip
+    objects) are read into a list.
+    """
+    t = type(x)
+    if t in _SEQUENCES or isinstance(x, (list, tuple, ndarray)):
+        return x, None
+    if isinstance(x, dict):
+        return list(x), None
+    method = getattr(t, "__iter__", None)
+    if hasattr(method, "__code__"):
+        from pygote.runtime.dispatch import call
+
+        seq, record = call(method, x)
+        if type(seq) in _SEQUENCES:
+            return seq, record
+        return list(seq), record
+    return list(x), None
+

@@ -38,16 +38,6 @@ def _stale():
     raise StaleTransform
 
 
-def _as_sequence(x):
-    t = type(x)
-    if t is list or t is tuple or t is range or t is str:
-        return x
-    if isinstance(x, (list, tuple)) or hasattr(x, "__getitem__") and hasattr(x, "__len__") \
-            and not isinstance(x, dict):
-        return x
-    return list(x)
-
-
 def _cell_ct(func, name):
     """Take the cotangent that a closure's calls left on its cell for variable ``name``."""
     code = getattr(func, "__code__", None)
@@ -68,7 +58,7 @@ HELPERS = {
     "_setattr": access.setattr_, "_setattr_back": access.setattr_back,
     "_augassign": access.augassign, "_augassign_back": access.augassign_back,
     "_delitem": access.delitem, "_delitem_back": access.delitem_back,
-    "_as_sequence": _as_sequence, "_cell_ct": _cell_ct, "_stale": _stale,
+    "_iterate": access.iterate, "_cell_ct": _cell_ct, "_stale": _stale,
     "_sin": math.sin, "_cos": math.cos, "_sinh": math.sinh, "_cosh": math.cosh,
     "_sqrt": math.sqrt, "_exp": math.exp, "_log": math.log, "_copysign": math.copysign,
     "_LN2": math.log(2.0), "_LN10": math.log(10.0), "_TWO_OVER_SQRTPI": 2.0 / math.sqrt(math.pi),

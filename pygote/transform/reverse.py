@@ -116,7 +116,7 @@ class _Lines:
 RESERVED = frozenset("""
     _saved _dret _stack _push _pop _ _acc _take _call _call_method _binop _unop _getattr
     _acc_attr _getitem _acc_getitem _setitem _setitem_back _setattr _setattr_back
-    _augassign _augassign_back _as_sequence _cell_ct _stale _sin _cos _sinh _cosh _sqrt
+    _augassign _augassign_back _iterate _cell_ct _stale _sin _cos _sinh _cosh _sqrt
     _exp _log _copysign _LN2 _LN10 _TWO_OVER_SQRTPI _DEG _RAD _delitem _delitem_back
 """.split())
 _FORWARD_STEMS = {"pb", "rec", "old", "aug", "n", "seq", "try", "exc", "item"}
@@ -762,12 +762,13 @@ class Generator:
         element_active = x in self.a.active and self.is_active(it)
         seq = _atom(it)
         if element_active:
-            seq = self.fresh("seq")
-            self.local.add(seq)
+            seq, iter_pb = self.fresh("seq"), self.fresh("pb")
+            f.push(iter_pb, s.lineno)
             f.push(seq, s.lineno)
             self.mark_loop_assigned(seq)
-            f.add(f"{seq} = _as_sequence({_atom(it)})", s.lineno)
-            self.need(seq)
+            self.mark_loop_assigned(iter_pb)
+            f.add(f"{seq}, {iter_pb} = _iterate({_atom(it)})", s.lineno)
+            self.need(seq, iter_pb)
             self.need_atoms(it)
         item = self.fresh("item")
         f.add(f"for {item} in {seq}:", s.lineno)
@@ -793,7 +794,12 @@ class Generator:
             b.add(f"{self.adj(x)} = {self.zero(x)}", s.lineno, 1)
         b.pop(x, s.lineno, 1)
         if element_active:
+            dit = self.adj(it.id)
+            b.add(f"if {iter_pb} is not None:", s.lineno)  # a user class's __iter__
+            b.add(f"{dit} = _acc({_atom(it)}, {dit}, {iter_pb}(_take({seq}, None))[0][0])",
+                  s.lineno, 1)
             b.pop(seq, s.lineno)
+            b.pop(iter_pb, s.lineno)
         b.extend(b_after, 0)
         return f, b
 
