@@ -55,11 +55,7 @@ def acc_getitem(x, dx, index, g, record=None):
     if t is ndarray or isinstance(x, ndarray):
         if not issubclass(x.dtype.type, np.inexact):
             return dx
-        store = shadows.current.shadows
-        entry = store.get(id(x))
-        if entry is None:
-            entry = store[id(x)] = [x, np.zeros_like(x)]
-        shadow = entry[1]
+        shadow = shadows.array_shadow(x, create=True)
         if _has_array_index(index):
             np.add.at(shadow, index, fit(g, np.empty(np.shape(x[index]), x.dtype))
                       if np.iscomplexobj(g) and not np.iscomplexobj(x) else g)
@@ -341,7 +337,7 @@ def augassign_back(record, y, v, dy):
             cts = rule_for(record.op).vjp(g, record.ans, record.old, v)
             # the shadow now holds the gradient of the old contents; own its memory
             ct_y = fit(cts[0], y)
-            set_shadow(y, None if ct_y is None else np.array(ct_y, copy=True))
+            set_shadow(y, ct_y)
             ct_v = cts[1]
         y[...] = record.old
         return dy, ct_v

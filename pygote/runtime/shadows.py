@@ -149,13 +149,74 @@ def _acc_array(x, g):
     g = fit(g, x)
     if g is None:
         return
+    if x.base is None:  # the common case: an array that owns its memory
+        shadows = current.shadows
+        entry = shadows.get(id(x))
+        if entry is None:
+            shadows[id(x)] = [x, np.array(g, dtype=x.dtype, copy=True)]
+        else:
+            entry[1] += g
+        return
+    region = array_shadow(x, create=True)
+    region += g
+
+
+# ---------------------------------------------------------------- arrays and their views
+#
+# A view's shadow is the same view into the shadow of the array that owns the memory
+# (its root), so a write through any alias meets the gradient of every read through any
+# other alias. The root's shadow has the root's layout; the view's shadow is built with
+# the view's byte offset and strides. Views whose elements overlap (broadcasts, sliding
+# windows) cannot share memory safely and keep a shadow of their own.
+
+
+def _root(x):
+    root = x
+    while isinstance(root.base, ndarray):
+        root = root.base
+    return root
+
+
+def _own_root(x) -> bool:
+    """Views that cannot share their root's shadow: overlapping or oddly laid-out memory."""
+    if x.size <= 1:
+        return False
+    span = x.itemsize + sum((n - 1) * abs(st) for n, st in zip(x.shape, x.strides))
+    return span < x.nbytes
+
+
+def array_shadow(x, create: bool):
+    """The shadow of ndarray ``x``: its own, or a view into its root's (None if absent)."""
+    root = _root(x) if x.base is not None else x
+    if root is not x and (_own_root(x) or not (root.flags.c_contiguous or root.flags.f_contiguous)):
+        root = x
     shadows = current.shadows
-    entry = shadows.get(id(x))
+    entry = shadows.get(id(root))
     if entry is None:
-        # own the memory: g may be a view of another shadow or of a user array
-        shadows[id(x)] = [x, np.array(g, dtype=x.dtype, copy=True)]
-    else:
-        entry[1] += g
+        if not create:
+            return None
+        entry = shadows[id(root)] = [root, np.zeros_like(root)]
+    if root is x:
+        return entry[1]
+    offset = x.__array_interface__["data"][0] - root.__array_interface__["data"][0]
+    return np.ndarray(x.shape, x.dtype, buffer=entry[1], offset=offset, strides=x.strides)
+
+
+def _take_array(y):
+    if y.base is None or array_shadow_is_own(y):
+        entry = current.shadows.pop(id(y), None)
+        return None if entry is None else entry[1]
+    region = array_shadow(y, create=False)
+    if region is None:
+        return None
+    value = region.copy()
+    region[...] = 0
+    return value
+
+
+def array_shadow_is_own(y) -> bool:
+    root = _root(y)
+    return root is y or _own_root(y) or not (root.flags.c_contiguous or root.flags.f_contiguous)
 
 
 def _acc_list(x, g):
@@ -242,6 +303,8 @@ def take(y, dy):
     t = type(y)
     if t is float or t in _IMMUTABLE or isinstance(y, (tuple, np.generic)):
         return dy
+    if t is ndarray or isinstance(y, ndarray):
+        return add(dy, _take_array(y))
     entry = current.shadows.pop(id(y), None)
     if entry is None:
         return dy
@@ -257,13 +320,14 @@ def take(y, dy):
 
 def peek(y):
     """The shadow of mutable ``y`` without removing it (``None`` if there is none)."""
+    if isinstance(y, ndarray):
+        return array_shadow(y, create=False)
     entry = current.shadows.get(id(y))
     return None if entry is None else entry[1]
 
 
 def set_shadow(y, shadow) -> None:
-    """Replace the shadow of mutable ``y`` (used by in-place operations' adjoints)."""
-    if shadow is None:
-        current.shadows.pop(id(y), None)
-    else:
-        current.shadows[id(y)] = [y, shadow]
+    """Overwrite the shadow of ndarray ``y`` (in-place operations' adjoints)."""
+    region = array_shadow(y, create=shadow is not None)
+    if region is not None:
+        region[...] = 0 if shadow is None else shadow

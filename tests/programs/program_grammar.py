@@ -32,6 +32,7 @@ import itertools
 import linecache
 import math
 import operator
+import re
 import types
 
 import numpy as np
@@ -168,6 +169,9 @@ class FuncDef:
             self.body, inst, "    ")
 
 
+_FUNC_NAME = re.compile(r"(?<![\w.])(f|h\d+)(?=\()")
+
+
 class Program:
     """A generated module: helper functions, then the entry function ``f``."""
 
@@ -175,9 +179,13 @@ class Program:
         self.funcs = funcs            # [FuncDef], the entry function last
         self.arg_kinds = arg_kinds    # ["float" | "array"] per parameter of f
 
-    def source(self, inst=False):
+    def source(self, inst=False, tag=""):
+        """The module's text; ``tag`` is appended to every function name (f -> f_12)."""
         header = "import math\n\nimport numpy as np\n\n\n"
-        return header + "\n\n\n".join("\n".join(fn.lines(inst)) for fn in self.funcs) + "\n"
+        text = header + "\n\n\n".join("\n".join(fn.lines(inst)) for fn in self.funcs) + "\n"
+        if tag:
+            text = _FUNC_NAME.sub(lambda m: m.group(0) + tag, text)
+        return text
 
     def __repr__(self):
         return "Program(''''\n" + self.source() + "''')"
@@ -696,10 +704,10 @@ _OPS = {"<": operator.lt, ">": operator.gt, "<=": operator.le, ">=": operator.ge
 
 
 class Compiled:
-    def __init__(self, prog, fn, traced, trace, margins, filename):
+    def __init__(self, prog, fn, traced, trace, margins, filename, source):
         self.prog, self.fn, self.traced, self.filename = prog, fn, traced, filename
         self.trace, self.margins = trace, margins
-        self.source = prog.source()
+        self.source = source
 
 
 def _exec_module(src, filename, extra):
@@ -716,7 +724,14 @@ def compile_program(prog):
     instrumented twin. Returns a ``Compiled``."""
     n = next(_program_ids)
     filename = f"/pygote-random-programs/program_{n:06d}.py"
-    plain = _exec_module(prog.source(), filename, {})
+    # Every program's functions get unique names (f_12, h0_12): CPython code objects compare
+    # equal across modules when name, line and bytecode agree, and pygote caches adjoints by
+    # code object, so identical functions from two programs would share one adjoint (with
+    # the first program's globals baked in). That collision is tested on its own, by
+    # test_identical_functions_in_two_modules; here it would make results order-dependent.
+    tag = f"_{n}"
+    source = prog.source(tag=tag)
+    plain = _exec_module(source, filename, {})
     trace, margins = [], []
 
     def _cmp(cid, lhs, op, rhs, checked=True):
@@ -727,10 +742,11 @@ def compile_program(prog):
             margins.append(abs(lv - rv) / max(1.0, abs(lv), abs(rv)))
         return res
 
-    traced = _exec_module(prog.source(inst=True),
+    traced = _exec_module(prog.source(inst=True, tag=tag),
                           f"/pygote-random-programs/program_{n:06d}_traced.py",
                           {"_cmp": _cmp})
-    return Compiled(prog, plain.f, traced.f, trace, margins, filename)
+    return Compiled(prog, getattr(plain, "f" + tag), getattr(traced, "f" + tag), trace, margins,
+                    filename, source)
 
 
 class Rejected(Exception):
@@ -808,7 +824,7 @@ def finite_difference(fn, args, h=EPS):
 def describe(comp, args):
     shown = ", ".join(np.array2string(a, precision=17, separator=", ") if isinstance(
         a, np.ndarray) else repr(a) for a in args)
-    return f"f({shown}) in generated module {comp.filename}:\n\n{comp.source}"
+    return f"{comp.fn.__name__}({shown}) in generated module {comp.filename}:\n\n{comp.source}"
 
 
 def check_program(prog, args, gradient, reject=None):
