@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+from types import FunctionType
 from typing import Any, Callable
 
 import numpy as np
 
 from pygote.errors import DifferentiationError
+from pygote.transform.compile import adjoint_of as _adjoint_of
 from pygote.runtime import dispatch, shadows
 from pygote.runtime.shadows import attributes
 from pygote.runtime.structural import Structural
@@ -53,6 +55,8 @@ def _backward(pb, args, dy):
 
 def _gather(x, ct, memo):
     """The gradient of argument ``x``: its value cotangent plus its shadows, structurally."""
+    if type(x) is float and type(ct) is float:
+        return ct
     key = id(x)
     if key in memo:
         return memo[key]
@@ -114,7 +118,7 @@ def _check_inputs(f, args):
 
 def _seed(f, y):
     """The cotangent 1 for a scalar real output, or an error that says what to use."""
-    if isinstance(y, (float, int)) and not isinstance(y, bool):
+    if type(y) is float or isinstance(y, (float, int)) and not isinstance(y, bool):
         return 1.0
     if isinstance(y, (np.ndarray, np.generic)) and np.ndim(y) == 0 and issubclass(
         np.asarray(y).dtype.type, np.floating
@@ -158,6 +162,29 @@ vjp = pullback
 
 def withgradient(f: Callable, *args: Any, **kwargs: Any):
     """``(f(*args), gradient(f, *args))`` in one pass."""
+    if type(f) is FunctionType:  # the common case, without the dispatcher's generality
+        adjoint = _adjoint_of(f, args, kwargs)
+        try:
+            y, saved = adjoint.forward(*args, **kwargs)
+        except dispatch.StaleTransform:
+            y, pb = _forward(f, args, kwargs)
+            return y, _backward(pb, args, _seed(f, y))
+        dy = _seed(f, y)
+        store = shadows.push_store()
+        try:
+            cts, free_cts = adjoint.backward(saved, dy)
+            if free_cts is not None and f.__closure__ is not None:
+                for cell, ct in zip(f.__closure__, free_cts):
+                    shadows.acc(cell, None, ct)
+            cts, _ = adjoint.to_call(cts, len(args), kwargs)
+            memo: dict = {}
+            grads = tuple(_gather(a, c, memo) for a, c in zip(args, cts))
+        finally:
+            store.shadows.clear()
+            shadows.pop_store()
+        if args and all(g is None for g in grads):
+            _check_inputs(f, args)
+        return y, grads
     _check_inputs(f, args)
     y, pb = _forward(f, args, kwargs)
     return y, _backward(pb, args, _seed(f, y))

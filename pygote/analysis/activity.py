@@ -152,12 +152,13 @@ class _Collector(ast.NodeVisitor):
 
 
 def analyse(fn: ast.FunctionDef, free: list, scalar_params: set, resolve,
-            nondifferentiable=lambda f: False) -> Analysis:
+            nondifferentiable=lambda f: False, constant_params=frozenset()) -> Analysis:
     """Activity and scalar types for normalized ``fn``.
 
     ``free`` are its free variables, ``scalar_params`` the parameters known to be real
     Python numbers, ``resolve(name)`` the transform-time value of a global name, and
     ``nondifferentiable(f)`` tells whether a resolved callee's result carries no gradient.
+    ``constant_params`` are parameters left to their default values: not active.
     """
     params = _param_names(fn.args)
     c = _Collector()
@@ -191,7 +192,7 @@ def analyse(fn: ast.FunctionDef, free: list, scalar_params: set, resolve,
     c.edges = [(t, [] if blocks(v) else r, a and not blocks(v), v) for t, r, a, v in c.edges]
 
     # ---- activity: forward over assignments, backward over mutation and aliasing
-    active = set(params) | set(free)
+    active = (set(params) - set(constant_params)) | set(free)
     changed = True
     while changed:
         changed = False
@@ -218,9 +219,6 @@ def analyse(fn: ast.FunctionDef, free: list, scalar_params: set, resolve,
             if target in scalar and not _is_scalar(value, scalar, resolve_global, target, ranges):
                 scalar.discard(target)
                 changed = True
-        for obj, _ in c.mutations:
-            if obj in scalar and obj not in assigned:
-                scalar.discard(obj)
     scalar -= ranges
 
     # ---- usefulness: what the result (or a mutated object) depends on differentiably

@@ -32,10 +32,15 @@ MethodType = types.MethodType
 ModuleType = types.ModuleType
 BuiltinMethod = types.BuiltinMethodType
 
+class StaleTransform(Exception):
+    """A global that generated code relied on was rebound: transform again."""
+
+
 # code objects of generated forward functions, to find the user's line on errors
 GENERATED_CODES: set = set()
-# set by pygote.transform.compile: fn, args -> Adjoint
+# set by pygote.transform.compile: (fn, args, kwargs) -> Adjoint, and fn -> None
 transform_hook = None
+invalidate_hook = None
 
 
 def call(f, *args, **kwargs):
@@ -155,8 +160,13 @@ def _may_carry(x) -> bool:
 
 
 def _call_python(f, args, kwargs):
-    adjoint = transform_hook(f, args)
-    ans, saved = adjoint.forward(*args, **kwargs)
+    adjoint = transform_hook(f, args, kwargs)
+    try:
+        ans, saved = adjoint.forward(*args, **kwargs)
+    except StaleTransform:
+        invalidate_hook(f)
+        adjoint = transform_hook(f, args, kwargs)
+        ans, saved = adjoint.forward(*args, **kwargs)
     cells = f.__closure__
 
     def pullback(g):

@@ -23,15 +23,12 @@ from pygote.errors import DifferentiationError
 from pygote.frontend.source import get_source
 from pygote.rules.registry import NONDIFFERENTIABLE, RULES
 from pygote.runtime import access, dispatch, shadows
+from pygote.runtime.dispatch import StaleTransform
 from pygote.transform.reverse import RESERVED, generate
 
 __all__ = ["adjoint_of", "Adjoint", "StaleTransform", "clear_cache", "transform"]
 
 CellType = types.CellType
-
-
-class StaleTransform(Exception):
-    """A global that inline code relied on was rebound: transform again."""
 
 
 def _stale():
@@ -137,19 +134,30 @@ def clear_cache() -> None:
     _CACHE.clear()
 
 
-def adjoint_of(fn, args=()):
-    """The (cached) adjoint of Python function ``fn`` called with positional ``args``."""
-    key = (fn.__code__, _scalar_key(args))
+_SCALAR_TYPES = (float, int, bool)
+
+
+def adjoint_of(fn, args=(), kwargs=None):
+    """The (cached) adjoint of Python function ``fn`` called with ``args`` and ``kwargs``.
+
+    The cache key holds the code object, the types of the positional arguments (scalar
+    parameters get inline adjoints) and the keyword names (parameters left to their
+    defaults are constants).
+    """
+    key = (fn.__code__, tuple(map(type, args)), tuple(kwargs) if kwargs else ())
     adjoint = _CACHE.get(key)
     if adjoint is None:
-        adjoint = _CACHE[key] = transform(fn, key[1])
+        adjoint = _CACHE[key] = transform(fn, key[1], key[2], len(args))
     if adjoint.fn_free or fn.__defaults__ is not adjoint.code_defaults or fn.__kwdefaults__:
         return adjoint.bind(fn)
     return adjoint
 
 
-def _scalar_key(args) -> tuple:
-    return tuple(type(a) in (float, int, bool) for a in args)
+def invalidate(fn) -> None:
+    """Forget every transformation of ``fn``'s code (a global it relied on changed)."""
+    code = fn.__code__
+    for key in [k for k in _CACHE if k[0] is code]:
+        del _CACHE[key]
 
 
 def _normalize(node, filename):
@@ -160,7 +168,7 @@ def _normalize(node, filename):
     return normalize(node, filename)
 
 
-def transform(fn, scalar_key=()) -> Adjoint:
+def transform(fn, arg_types=(), kwarg_names=(), nargs=None) -> Adjoint:
     """Run the whole pipeline on ``fn`` (no cache)."""
     src = get_source(fn)
     node = _normalize(src.node, src.filename)
@@ -168,7 +176,16 @@ def transform(fn, scalar_key=()) -> Adjoint:
     free = list(fn.__code__.co_freevars)
     params = _params(node.args)
     positional = [a.arg for a in node.args.posonlyargs + node.args.args]
-    scalar_params = {p for p, s in zip(positional, scalar_key) if s}
+    scalar_params = {p for p, t in zip(positional, arg_types) if t in _SCALAR_TYPES}
+    # parameters left to their defaults are constants of this call pattern
+    if nargs is None:
+        constant_params = set()
+    else:
+        defaults = dict(zip(reversed(positional), reversed(fn.__defaults__ or ())))
+        defaults.update(fn.__kwdefaults__ or {})
+        constant_params = {p for p in positional[nargs:] + [k.arg for k in node.args.kwonlyargs]
+                           if p not in kwarg_names and p in defaults}
+        scalar_params |= {p for p in constant_params if type(defaults[p]) in _SCALAR_TYPES}
     g = fn.__globals__
     builtin_ns = g.get("__builtins__", builtins)
     if isinstance(builtin_ns, types.ModuleType):
@@ -179,7 +196,8 @@ def transform(fn, scalar_key=()) -> Adjoint:
             return g[name]
         return builtin_ns.get(name)
 
-    analysis = analyse(node, free, scalar_params, resolve, _is_nondifferentiable)
+    analysis = analyse(node, free, scalar_params, resolve, _is_nondifferentiable,
+                       constant_params)
     gen = generate(node, analysis, resolve, src.filename, src.lines, RULES, _is_nondifferentiable)
     return _compile(fn, gen, src, params, analysis)
 
@@ -291,3 +309,4 @@ def src_nested_defs(src):
 
 
 dispatch.transform_hook = adjoint_of
+dispatch.invalidate_hook = invalidate
