@@ -132,6 +132,11 @@ class _Collector(ast.NodeVisitor):
 
     def visit_FunctionDef(self, node):
         self._assign(node.name, _names(node), False, node)
+        # variables the nested def writes with `nonlocal` are assigned by its calls
+        for st in ast.walk(node):
+            if isinstance(st, ast.Nonlocal):
+                for name in st.names:
+                    self._assign(name, _names(node), False, node)
 
     def visit_ClassDef(self, node):
         self._assign(node.name, [], False, node)
@@ -211,7 +216,8 @@ def analyse(fn: ast.FunctionDef, free: list, scalar_params: set, resolve,
                         active.add(r)
                         changed = True
     # ---- scalar types: greatest fixpoint from "everything scalar"
-    scalar = (assigned | set(params)) - (set(params) - set(scalar_params))
+    # free variables come from an enclosing frame: their types are unknown here
+    scalar = (assigned | set(params)) - (set(params) - set(scalar_params)) - set(free)
     changed = True
     while changed:
         changed = False

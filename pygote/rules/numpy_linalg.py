@@ -39,10 +39,6 @@ conj = np.conj
 # ---------------------------------------------------------------------------------------
 
 
-def _T(x):
-    return np.swapaxes(x, -1, -2)
-
-
 def _H(x):
     """The conjugate transpose of (a stack of) matrices."""
     return conj(np.swapaxes(x, -1, -2))

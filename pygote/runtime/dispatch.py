@@ -170,7 +170,13 @@ def _call_python(f, args, kwargs):
     cells = f.__closure__
 
     def pullback(g):
-        cts, free_cts = adjoint.backward(saved, g)
+        if adjoint.written_free and cells is not None:  # cotangents of nonlocal variables
+            from pygote.runtime import shadows
+
+            incoming = tuple(shadows.take(cell, None) for cell in cells)
+            cts, free_cts = adjoint.backward(saved, g, incoming)
+        else:
+            cts, free_cts = adjoint.backward(saved, g)
         if free_cts is not None and cells is not None:
             for cell, ct in zip(adjoint.free_cells(cells), free_cts):
                 if ct is not None and cell is not None:

@@ -45,6 +45,14 @@ def _cell_ct(func, name):
     return None if entry is None else entry[1]
 
 
+def _put_cell_ct(func, name, ct):
+    """Hand a closure the cotangent of a variable it writes with ``nonlocal``."""
+    code = getattr(func, "__code__", None)
+    if ct is None or code is None or func.__closure__ is None or name not in code.co_freevars:
+        return
+    shadows.acc(func.__closure__[code.co_freevars.index(name)], None, ct)
+
+
 HELPERS = {
     "_acc": shadows.acc, "_take": shadows.take,
     "_call": dispatch.call, "_call_method": dispatch.call_method,
@@ -55,7 +63,7 @@ HELPERS = {
     "_setattr": access.setattr_, "_setattr_back": access.setattr_back,
     "_augassign": access.augassign, "_augassign_back": access.augassign_back,
     "_delitem": access.delitem, "_delitem_back": access.delitem_back,
-    "_iterate": access.iterate, "_cell_ct": _cell_ct, "_stale": _stale,
+    "_iterate": access.iterate, "_cell_ct": _cell_ct, "_put_cell_ct": _put_cell_ct, "_stale": _stale,
     "_sin": math.sin, "_cos": math.cos, "_sinh": math.sinh, "_cosh": math.cosh,
     "_sqrt": math.sqrt, "_exp": math.exp, "_log": math.log, "_copysign": math.copysign,
     "_LN2": math.log(2.0), "_LN10": math.log(10.0), "_TWO_OVER_SQRTPI": 2.0 / math.sqrt(math.pi),
@@ -75,7 +83,7 @@ class Adjoint:
 
     __slots__ = ("forward_code", "backward_code", "cells", "free", "name", "source",
                  "forward", "backward", "params", "n_positional", "varargs", "kwonly",
-                 "varkw", "generated", "fn_free", "last_bound", "code_defaults")
+                 "varkw", "generated", "fn_free", "last_bound", "code_defaults", "written_free")
 
     def bind(self, fn):
         """Functions over ``fn``'s own closure cells and defaults (read live, per object)."""
@@ -100,7 +108,8 @@ class Adjoint:
                                      fn.__defaults__, closure(self.forward_code))
         forward.__kwdefaults__ = fn.__kwdefaults__
         backward = types.FunctionType(self.backward_code, fn.__globals__,
-                                      self.backward_code.co_name, None, closure(self.backward_code))
+                                      self.backward_code.co_name, (None,),
+                                      closure(self.backward_code))
         return forward, backward
 
     def free_cells(self, cells):
@@ -275,6 +284,7 @@ def _compile(fn, gen, src, params, analysis) -> Adjoint:
     adjoint.forward, adjoint.backward = adjoint._make(fn)
     adjoint.last_bound = None
     adjoint.code_defaults = fn.__defaults__
+    adjoint.written_free = "_dfree[" in gen.backward
     return adjoint
 
 

@@ -116,7 +116,7 @@ class _Lines:
 RESERVED = frozenset("""
     _saved _dret _stack _push _pop _ _acc _take _call _call_method _binop _unop _getattr
     _acc_attr _getitem _acc_getitem _setitem _setitem_back _setattr _setattr_back
-    _augassign _augassign_back _iterate _cell_ct _stale _sin _cos _sinh _cosh _sqrt
+    _augassign _augassign_back _iterate _cell_ct _put_cell_ct _dfree _stale _sin _cos _sinh _cosh _sqrt
     _exp _log _copysign _LN2 _LN10 _TWO_OVER_SQRTPI _DEG _RAD _delitem _delitem_back
 """.split())
 _FORWARD_STEMS = {"pb", "rec", "old", "aug", "n", "seq", "try", "exc", "item"}
@@ -177,17 +177,23 @@ class Generator:
         self.loop_depth = 0
         self.extra_loop_assigned: set = set()
         self.adjoint_names: dict = {}
+        self.nonlocals: set = set()  # free variables this function writes
         defs = [n for n in ast.walk(fn) if isinstance(n, ast.FunctionDef) and n is not fn]
         assigned_otherwise = {t for t, c in analysis.assign_count.items()
                               if c > sum(1 for d in defs if d.name == t)}
         self.local_closures = {d.name: self.captured(d) for d in defs
                                if d.name not in assigned_otherwise}
+        self.closure_writes = {
+            d.name: sorted({n for st in ast.walk(d) if isinstance(st, ast.Nonlocal)
+                            for n in st.names if n in self.a.active})
+            for d in defs if d.name in self.local_closures}
         for node in ast.walk(fn):  # `g = _lambda_1`: the lambda under its user's name
             if (isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name)
                     and isinstance(node.value, ast.Name)
                     and node.value.id in self.local_closures
                     and analysis.assign_count.get(node.targets[0].id) == 1):
                 self.local_closures[node.targets[0].id] = self.local_closures[node.value.id]
+                self.closure_writes[node.targets[0].id] = self.closure_writes[node.value.id]
         # names read by the backward pass; `del` of them is skipped (approximated by all
         # names the function reads, since the backward is generated in the same sweep)
         self.needed_later = set(_names_in(fn))
@@ -512,6 +518,12 @@ class Generator:
             head = f"_call({_atom(func)}"
             receiver = []
         inner = ", ".join([head] + args + kws) + ")"
+        # a local closure that writes `nonlocal` variables assigns them: restore them too
+        writes = self.closure_writes.get(func.id, ()) if isinstance(func, ast.Name) else ()
+        for name in writes:
+            f.push(name, s.lineno)
+            self.extra_loop_assigned.add(name)  # force the push: the call reassigns it
+            self.need(name)
         f.push(pb, s.lineno)  # popped after y: pushed before it
         f.push(y, s.lineno)
         self.mark_loop_assigned(y)
@@ -523,6 +535,10 @@ class Generator:
         else:
             g = "None"
             b.pop(y, s.lineno)
+        for name in writes:  # the closure's backward takes the variable's cotangent
+            d = self.adj(name)
+            b.add(f"_put_cell_ct({func.id}, {name!r}, {d})", s.lineno)
+            b.add(f"{d} = {self.zero(name)}", s.lineno)
         b.add(f"if {pb} is not None:", s.lineno)
         cts, kwcts = self.fresh("cts"), self.fresh("kw")
         b.add(f"{cts}, {kwcts} = {pb}({g})", s.lineno, 1)
@@ -564,6 +580,8 @@ class Generator:
                 else:
                     b.add(f"{d} = _acc({name}, {d}, {expr})", s.lineno)
         b.pop(pb, s.lineno)
+        for name in reversed(writes):
+            b.pop(name, s.lineno)
         return f, b
 
     def _is_module(self, node) -> bool:
@@ -734,6 +752,8 @@ class Generator:
         if f_else.items:
             f.add("else:", s.lineno)
             f.extend(f_else)
+        if not b_then.items and not b_else.items:
+            return f, b  # `if flag: break` and other branches with nothing to undo
         b.add(f"if {test}:", s.lineno)
         b.extend(b_then) if b_then.items else b.add("pass", s.lineno, 1)
         if b_else.items:
@@ -844,12 +864,7 @@ class Generator:
         return self.plain(s)
 
     def s_Nonlocal(self, s):
-        for name in s.names:
-            if name in self.a.active:
-                raise DifferentiationError(
-                    f"pygote cannot yet differentiate a nonlocal write of {name!r} "
-                    f"({where(self.filename, s.lineno, self.fn.name)}): return the new value "
-                    "from the inner function instead.")
+        self.nonlocals.update(s.names)
         return self.plain(s)
 
     def s_Import(self, s):
@@ -1023,7 +1038,10 @@ def generate(fn: ast.FunctionDef, analysis: Analysis, resolve, filename: str, so
 
     # ---- backward
     bwd = _Lines()
-    bhead = f"def {name}_backward(_saved, _dret):"
+    bhead = f"def {name}_backward(_saved, _dret, _dfree=None):"
+    written_free = [v for v in analysis.free if v in gen.nonlocals]
+    if written_free:
+        bwd.add(f"nonlocal {', '.join(written_free)}", fn.lineno)
     bwd.add(f"{saved}{',' if saved else ''} = _saved" if saved else "pass", fn.lineno)
     if pushed:
         bwd.add("_pop = list(_stack).pop", fn.lineno)
@@ -1033,6 +1051,10 @@ def generate(fn: ast.FunctionDef, analysis: Analysis, resolve, filename: str, so
     body_b.extend(b_body, 0)
     for d, kind in gen.declared_adjoints.items():
         bwd.add(f"{d} = {'0.0' if kind == 'scalar' else 'None'}", fn.lineno)
+    for k, v in enumerate(analysis.free):
+        if v in written_free and v in gen.adjoint_names:  # the caller's cotangent comes in
+            bwd.add(f"if _dfree is not None and _dfree[{k}] is not None:", fn.lineno)
+            bwd.add(f"{gen.adjoint_names[v]} = _dfree[{k}]", fn.lineno, 1)
     param_adjoints = [gen.adjoint_names.get(p, "None") for p in analysis.params]
     if fn.args.kwarg is not None and fn.args.kwarg.arg in gen.adjoint_names:
         # the **kwargs dict is made by the call: its shadow goes back by value

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import sys
 import copy
 import textwrap
 
@@ -148,7 +149,9 @@ ERRORS = [
     ("def f(x):\n    async with x:\n        pass\n", "async with", 2),
     ("def f(x):\n    return [a async for a in x]\n", "async", 2),
     ("def f(x):\n    match x:\n        case 1:\n            return 1\n", "match", 2),
-    ("def f(x):\n    try:\n        pass\n    except* ValueError:\n        pass\n", "except*", 2),
+    pytest.param("def f(x):\n    try:\n        pass\n    except* ValueError:\n        pass\n",
+                 "except*", 2, marks=pytest.mark.skipif(sys.version_info < (3, 11),
+                                                        reason="except* is Python 3.11+")),
 ]
 
 

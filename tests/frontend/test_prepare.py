@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import sys
 
 import pytest
 
@@ -31,7 +32,9 @@ ERRORS = [
     ("def f(x):\n    return [a async for a in x]\n", "async comprehension", 2),
     ("def f(x):\n    if x:\n        match x:\n            case 1:\n                return 1\n",
      "`match` statement", 3),
-    ("def f(x):\n    try:\n        pass\n    except* ValueError:\n        pass\n", "except*", 2),
+    pytest.param("def f(x):\n    try:\n        pass\n    except* ValueError:\n        pass\n",
+                 "except*", 2, marks=pytest.mark.skipif(sys.version_info < (3, 11),
+                                                        reason="except* is Python 3.11+")),
 ]
 
 

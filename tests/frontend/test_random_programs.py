@@ -115,7 +115,8 @@ def programs(draw):
     return "def f(a, b, c):\n" + "\n".join(body) + "\n"
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.too_slow])
 @given(programs())
 def test_random_programs_keep_behaviour(src):
     new = assert_same(src, lambda d: normalize(d, "<test>"), INPUTS)

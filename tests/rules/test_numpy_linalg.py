@@ -91,12 +91,6 @@ def _as_complex(out):
     return np.asarray(out, dtype=complex)
 
 
-def _fd(plus, minus, h):
-    if isinstance(plus, (tuple, list)):
-        return [_fd(p, m, h) for p, m in zip(plus, minus)]
-    return (_as_complex(plus) - _as_complex(minus)) / (2 * h)
-
-
 def check(func, *args, argnums=(0,), skip=(), loss=None, rtol=None, atol=None, trials=2,
           seed=1, **kwargs):
     """Compare ``<vjp(u), v>`` with the directional finite difference ``<u, J v>``.

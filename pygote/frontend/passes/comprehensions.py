@@ -8,15 +8,16 @@ bodies are not entered): no ``ListComp``, ``SetComp``, ``DictComp`` or ``Generat
     for _x_1 in it1:              # it1 evaluated once, in the function's scope
         if c':
             for _y_1 in it2':
-                _t2 = _t1.append(elt')    # dict: _t3 = key'; _t1[_t3] = value'
-                                          # set:  _t2 = _t1.add(elt')
+                _t2 = _t1.append(elt')    # set: _t2 = _t1.add(elt')
+                                          # dict: _t1[key'] = value' (key' first
+                                          # stored in a temporary unless a stable atom)
 
 and the comprehension is replaced by ``_t1``. A generator expression becomes a list (it is
 consumed eagerly: all elements are computed even if the consumer stops early).
-Comprehension variables are renamed to fresh names (``x`` -> ``_x_1``) in every
-expression of the comprehension (', scope-aware: a lambda parameter or an inner
-comprehension's variable of the same name shadows it), so they never leak into or clobber
-a user variable; a tuple target is unpacked from a fresh loop variable with subscripts as
+Comprehension variables are renamed to fresh names (``x`` -> ``_x_1``; the primes above)
+in every expression of the comprehension, scope-aware (a lambda parameter or an inner
+comprehension's variable of the same name shadows them), so they never leak into or
+clobber a user variable; a tuple target is unpacked from a fresh loop variable with subscripts as
 in ``assignments``; names bound by ``:=`` inside still bind in the function. Nested
 comprehensions are lowered recursively (inner ones inside the outer loop body).
 
