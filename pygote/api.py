@@ -40,7 +40,10 @@ def _forward(f, args, kwargs):
 
 def _backward(pb, args, dy):
     """Run a pullback in a fresh store; gradients of every positional argument."""
-    store = shadows.push_store()
+    store = shadows.current
+    nested = bool(store.shadows)  # inside another backward pass: a store of our own
+    if nested:
+        store = shadows.push_store()
     try:
         if pb is None:
             cts = (None,) * len(args)
@@ -49,8 +52,10 @@ def _backward(pb, args, dy):
         memo: dict = {}
         return tuple(_gather(a, c, memo) for a, c in zip(args, cts))
     finally:
-        store.shadows.clear()
-        shadows.pop_store()
+        if store.shadows:
+            store.shadows.clear()
+        if nested:
+            shadows.pop_store()
 
 
 def _gather(x, ct, memo):
@@ -169,20 +174,27 @@ def withgradient(f: Callable, *args: Any, **kwargs: Any):
         except dispatch.StaleTransform:
             y, pb = _forward(f, args, kwargs)
             return y, _backward(pb, args, _seed(f, y))
-        dy = _seed(f, y)
-        store = shadows.push_store()
+        dy = 1.0 if type(y) is float else _seed(f, y)
+        store = shadows.current
+        nested = bool(store.shadows)  # inside another backward pass: a store of our own
+        if nested:
+            store = shadows.push_store()
         try:
             cts, free_cts = adjoint.backward(saved, dy)
             if free_cts is not None and f.__closure__ is not None:
                 for cell, ct in zip(f.__closure__, free_cts):
                     shadows.acc(cell, None, ct)
-            cts, _ = adjoint.to_call(cts, len(args), kwargs)
+            if kwargs or len(args) != adjoint.n_positional:
+                cts, _ = adjoint.to_call(cts, len(args), kwargs)
             memo: dict = {}
-            grads = tuple(_gather(a, c, memo) for a, c in zip(args, cts))
+            grads = tuple([ct if type(ct) is float and type(a) is float else _gather(a, ct, memo)
+                           for a, ct in zip(args, cts)])
         finally:
-            store.shadows.clear()
-            shadows.pop_store()
-        if args and all(g is None for g in grads):
+            if store.shadows:
+                store.shadows.clear()
+            if nested:
+                shadows.pop_store()
+        if grads and grads[0] is None and all(g is None for g in grads):
             _check_inputs(f, args)
         return y, grads
     _check_inputs(f, args)

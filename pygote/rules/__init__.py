@@ -5,6 +5,8 @@ from pygote.rules import (  # noqa: F401
     builtins,
     math_,
     numpy_indexing,
+    numpy_linalg,
+    numpy_misc,
     numpy_nondiff,
     numpy_products,
     numpy_reductions,

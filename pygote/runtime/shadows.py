@@ -301,7 +301,16 @@ def take(y, dy):
     returned as a value (an array, a list of cotangents, a dict, a ``Structural``).
     """
     t = type(y)
-    if t is float or t in _IMMUTABLE or isinstance(y, (tuple, np.generic)):
+    if t is tuple or isinstance(y, tuple):
+        # a tuple made by this statement may hold arrays (a rule's outputs): their
+        # gradients are in their own shadows
+        if not any(is_mutable(v) or type(v) is tuple for v in y):
+            return dy
+        parts = [take(v, None if dy is None else dy[i]) for i, v in enumerate(y)]
+        if all(p is None for p in parts):
+            return None
+        return type(y)(*parts) if hasattr(y, "_fields") else tuple(parts)
+    if t is float or t in _IMMUTABLE or isinstance(y, np.generic):
         return dy
     if t is ndarray or isinstance(y, ndarray):
         return add(dy, _take_array(y))

@@ -20,7 +20,7 @@ import types
 
 from pygote.analysis.activity import analyse
 from pygote.errors import DifferentiationError
-from pygote.frontend.source import get_source
+from pygote.frontend import get_source, normalize
 from pygote.rules.registry import NONDIFFERENTIABLE, RULES
 from pygote.runtime import access, dispatch, shadows
 from pygote.runtime.dispatch import StaleTransform
@@ -170,10 +170,6 @@ def invalidate(fn) -> None:
 
 
 def _normalize(node, filename):
-    try:
-        from pygote.frontend.passes import normalize
-    except ImportError:  # TEMPORARY while the passes land: core-form input only
-        return node
     return normalize(node, filename)
 
 
