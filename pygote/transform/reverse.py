@@ -119,7 +119,7 @@ RESERVED = frozenset("""
     _augassign _augassign_back _iterate _cell_ct _put_cell_ct _dfree _stale _sin _cos _sinh _cosh _sqrt
     _exp _log _copysign _LN2 _LN10 _TWO_OVER_SQRTPI _DEG _RAD _delitem _delitem_back
 """.split())
-_FORWARD_STEMS = {"pb", "rec", "old", "aug", "n", "seq", "try", "exc", "item"}
+_FORWARD_STEMS = {"pb", "rec", "old", "aug", "n", "seq", "try", "exc", "item", "branch"}
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
@@ -372,7 +372,8 @@ class Generator:
         f, b = _Lines(), _Lines()
         self.forward_assign(s, y, f"{y} = {value.id}", f)
         g, _ = self.output(s, y, b)
-        self.contribute(b, s, value, g)
+        # a non-scalar y's cotangent may be None or an array: let _acc fit it
+        self.contribute(b, s, value, g, scalar_ok=y in self.a.scalar)
         return f, b
 
     a_Constant = a_Name
@@ -744,7 +745,20 @@ class Generator:
     def s_If(self, s):
         f, b = _Lines(), _Lines()
         test = _atom(s.test)
-        self.need_atoms(s.test)
+        if isinstance(s.test, ast.Name) and _assigns(s.body + s.orelse, s.test.id):
+            # `c = a; if c: c = b` (from `a and b`): the backward needs the decision, not
+            # the value c ends up with
+            branch = self.fresh("branch")
+            f.push(branch, s.lineno)
+            self.mark_loop_assigned(branch)
+            f.add(f"{branch} = {test}", s.lineno)
+            b_tail = _Lines()
+            b_tail.pop(branch, s.lineno)
+            test = branch
+            self.need(branch)
+        else:
+            b_tail = None
+            self.need_atoms(s.test)
         f_then, b_then = self.block(s.body)
         f_else, b_else = self.block(s.orelse)
         f.add(f"if {test}:", s.lineno)
@@ -753,12 +767,16 @@ class Generator:
             f.add("else:", s.lineno)
             f.extend(f_else)
         if not b_then.items and not b_else.items:
+            if b_tail is not None:
+                b.extend(b_tail, 0)
             return f, b  # `if flag: break` and other branches with nothing to undo
         b.add(f"if {test}:", s.lineno)
         b.extend(b_then) if b_then.items else b.add("pass", s.lineno, 1)
         if b_else.items:
             b.add("else:", s.lineno)
             b.extend(b_else)
+        if b_tail is not None:
+            b.extend(b_tail, 0)
         return f, b
 
     def loop_counter(self, s, f, b_after):
@@ -976,6 +994,17 @@ class Generator:
         return f, b
 
 
+def _assigns(stmts, name) -> bool:
+    """Whether any of ``stmts`` (at any depth, outside nested defs) assigns ``name``."""
+    for st in stmts:
+        for node in ast.walk(st):
+            targets = node.targets if isinstance(node, ast.Assign) else \
+                [node.target] if isinstance(node, (ast.AugAssign, ast.For)) else []
+            if any(isinstance(t, ast.Name) and t.id == name for t in targets):
+                return True
+    return False
+
+
 def _is_template_function(func, name) -> bool:
     import builtins
     import math
@@ -1047,7 +1076,11 @@ def generate(fn: ast.FunctionDef, analysis: Analysis, resolve, filename: str, so
         bwd.add("_pop = list(_stack).pop", fn.lineno)
     body_b = _Lines()
     if ret is not None and isinstance(ret.value, ast.Name) and ret.value.id in analysis.active:
-        gen.contribute(body_b, ret, ret.value, "_dret", scalar_ok=ret.value.id in analysis.scalar)
+        if ret.value.id in analysis.scalar:  # a caller that ignores the result passes None
+            body_b.add("if _dret is not None:", ret.lineno)
+            gen.contribute(body_b, ret, ret.value, "_dret", indent=1)
+        else:
+            gen.contribute(body_b, ret, ret.value, "_dret", scalar_ok=False)
     body_b.extend(b_body, 0)
     for d, kind in gen.declared_adjoints.items():
         bwd.add(f"{d} = {'0.0' if kind == 'scalar' else 'None'}", fn.lineno)

@@ -28,11 +28,12 @@ program (h = 1e-6). Failure messages contain the generated source and the inputs
 
 from __future__ import annotations
 
-import itertools
+import hashlib
 import linecache
 import math
 import operator
 import re
+import traceback
 import types
 
 import numpy as np
@@ -50,8 +51,6 @@ RTOL = 1e-4
 ATOL = 1e-6         # scaled by max(1, |f(x)|)
 MAX_ABS = 1e6       # reject programs whose value is larger than this
 MARGIN = 1e-3       # reject float comparisons closer than this (relative) to flipping
-
-_program_ids = itertools.count()
 
 
 # ---------------------------------------------------------------------------------------
@@ -722,14 +721,17 @@ def _exec_module(src, filename, extra):
 def compile_program(prog):
     """Compile the plain source (registered in linecache under a unique file name) and its
     instrumented twin. Returns a ``Compiled``."""
-    n = next(_program_ids)
-    filename = f"/pygote-random-programs/program_{n:06d}.py"
-    # Every program's functions get unique names (f_12, h0_12): CPython code objects compare
-    # equal across modules when name, line and bytecode agree, and pygote caches adjoints by
-    # code object, so identical functions from two programs would share one adjoint (with
-    # the first program's globals baked in). That collision is tested on its own, by
+    # File and function names are derived from the program text, so replaying a program
+    # (Hypothesis does, while shrinking and reporting) gives the same names and the same
+    # failure location. Different programs get different function names (f_<hash>,
+    # h0_<hash>): CPython code objects compare equal across modules when name, first line
+    # and bytecode agree, and pygote caches adjoints by code object, so identical functions
+    # from two programs whose helpers differ would share one adjoint (with the first
+    # program's globals baked in). That collision is tested on its own, by
     # test_identical_functions_in_two_modules; here it would make results order-dependent.
-    tag = f"_{n}"
+    digest = hashlib.sha1(prog.source().encode()).hexdigest()[:10]
+    filename = f"/pygote-random-programs/program_{digest}.py"
+    tag = f"_{digest[:6]}"
     source = prog.source(tag=tag)
     plain = _exec_module(source, filename, {})
     trace, margins = [], []
@@ -743,7 +745,7 @@ def compile_program(prog):
         return res
 
     traced = _exec_module(prog.source(inst=True, tag=tag),
-                          f"/pygote-random-programs/program_{n:06d}_traced.py",
+                          f"/pygote-random-programs/program_{digest}_traced.py",
                           {"_cmp": _cmp})
     return Compiled(prog, getattr(plain, "f" + tag), getattr(traced, "f" + tag), trace, margins,
                     filename, source)
@@ -861,12 +863,33 @@ def check_program(prog, args, gradient, reject=None):
     return expected
 
 
+_RAISED: dict = {}
+
+
+def _raised(exc):
+    """An AssertionError subclass per pygote exception type (``PygoteRaisedTypeError``...)."""
+    name = "PygoteRaised" + type(exc).__name__
+    if name not in _RAISED:
+        _RAISED[name] = type(name, (AssertionError,), {"__module__": __name__})
+    return _RAISED[name]
+
+
 def compare(fn, args, value, expected, gradient, what):
-    """Run pygote and compare leaf by leaf; the message names the program source."""
+    """Run pygote and compare leaf by leaf; the message names the program source.
+
+    If pygote raises, the failure is a ``PygoteRaised<Type>`` (an AssertionError) carrying
+    the traceback as text and raised *outside* the ``except`` block: Hypothesis tells bugs
+    apart by exception type, location and ``__context__``, and the context's location is in
+    each generated file, which would make every program a "distinct" bug."""
+    error = None
     try:
         got = gradient(fn, *_copy(args))
     except Exception as e:  # noqa: BLE001 - any pygote error is a test failure
-        raise AssertionError(f"pg.gradient raised {type(e).__name__}: {e}\nfor {what}") from e
+        tb = "".join(traceback.format_exception(e)[-8:])
+        error = _raised(e)(f"pg.gradient raised {type(e).__name__}: {e}\nfor {what}\n"
+                           f"pygote traceback (innermost frames):\n{tb}")
+    if error is not None:
+        raise error
     if not isinstance(got, tuple) or len(got) != len(args):
         raise AssertionError(f"pg.gradient returned {got!r}, expected a tuple of "
                              f"{len(args)} gradients\nfor {what}")
