@@ -178,6 +178,23 @@ class Generator:
         self.extra_loop_assigned: set = set()
         self.adjoint_names: dict = {}
         self.nonlocals: set = set()  # free variables this function writes
+        # scalar temporaries of normalization, assigned once and read once, right after:
+        # their adjoint is written once and read once, with no accumulation
+        loads: dict = {}
+        for node in ast.walk(fn):
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+                loads[node.id] = loads.get(node.id, 0) + 1
+        candidates = {
+            n for n in analysis.scalar
+            if n.startswith("_t") and analysis.assign_count.get(n) == 1 and loads.get(n) == 1
+        }
+        # ... and only where that read's adjoint is written unconditionally (inline)
+        self.single_use = set()
+        for node in ast.walk(fn):
+            if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
+                reads = {n.id for n in ast.walk(node.value) if isinstance(n, ast.Name)}
+                if reads & candidates and self._inline_scalar(node.targets[0].id, node.value):
+                    self.single_use |= reads & candidates
         defs = [n for n in ast.walk(fn) if isinstance(n, ast.FunctionDef) and n is not fn]
         assigned_otherwise = {t for t, c in analysis.assign_count.items()
                               if c > sum(1 for d in defs if d.name == t)}
@@ -221,6 +238,24 @@ class Generator:
             self.adjoint_names[name] = d
             self.declared_adjoints[d] = "scalar" if name in self.a.scalar else "value"
         return d
+
+    def _inline_scalar(self, y, value) -> bool:
+        """Whether ``y = value`` gets inline scalar adjoints (see a_BinOp and friends)."""
+        if y not in self.a.scalar:
+            return False
+        if isinstance(value, ast.Name):
+            return True
+        if isinstance(value, ast.BinOp):
+            return _OP_SYMBOLS[type(value.op)] in ("+", "-", "*", "/", "**") and \
+                self.is_scalar(value.left) and self.is_scalar(value.right)
+        if isinstance(value, ast.UnaryOp):
+            return isinstance(value.op, (ast.USub, ast.UAdd)) and self.is_scalar(value.operand)
+        if isinstance(value, ast.Call) and len(value.args) == 1 and not value.keywords:
+            func = self.callee(value.func)
+            name = getattr(func, "__name__", None)
+            return (name in SCALAR_TEMPLATES and _is_template_function(func, name)
+                    and self.is_scalar(value.args[0]))
+        return False
 
     def const(self, value, stem="_K") -> str:
         key = id(value)
@@ -334,11 +369,14 @@ class Generator:
     def output(self, s, y, b: _Lines, needs_ans=False) -> tuple[str, str]:
         """Consume the adjoint of ``y`` and restore ``y``: returns (g expression, ans name)."""
         d = self.adj(y)
-        g = self.fresh("g")
-        if y in self.a.scalar:
+        if y in self.single_use:  # its one use wrote the adjoint afresh: read it as is
+            g = d
+        elif y in self.a.scalar:
+            g = self.fresh("g")
             b.add(f"{g} = {d}", s.lineno)
             b.add(f"{d} = 0.0", s.lineno)
         else:
+            g = self.fresh("g")
             self.need(y)
             b.add(f"{g} = _take({y}, {d})", s.lineno)
             b.add(f"{d} = None", s.lineno)
@@ -357,7 +395,9 @@ class Generator:
         x = x_node.id
         d = self.adj(x)
         self.need(*_IDENTIFIER.findall(expr))
-        if x in self.a.scalar and scalar_ok:
+        if x in self.single_use and scalar_ok:
+            b.add(f"{d} = {expr}", s.lineno, indent)
+        elif x in self.a.scalar and scalar_ok:
             b.add(f"{d} += {expr}", s.lineno, indent)
         else:
             self.need(x)
