@@ -83,7 +83,7 @@ class Adjoint:
 
     __slots__ = ("forward_code", "backward_code", "cells", "free", "name", "source",
                  "forward", "backward", "params", "n_positional", "varargs", "kwonly",
-                 "varkw", "generated", "fn_free", "last_bound", "code_defaults", "written_free")
+                 "varkw", "generated", "fn_free", "last_bound", "code_defaults", "written_free", "code")
 
     def bind(self, fn):
         """Functions over ``fn``'s own closure cells and defaults (read live, per object)."""
@@ -153,9 +153,12 @@ def adjoint_of(fn, args=(), kwargs=None):
     parameters get inline adjoints) and the keyword names (parameters left to their
     defaults are constants).
     """
-    key = (fn.__code__, tuple(map(type, args)), tuple(kwargs) if kwargs else ())
+    code = fn.__code__
+    # keyed by id: hashing a code object hashes its bytecode; the entry holds the code
+    # object itself, so the id cannot be reused while the entry lives
+    key = (id(code), tuple(map(type, args)), tuple(kwargs) if kwargs else ())
     adjoint = _CACHE.get(key)
-    if adjoint is None:
+    if adjoint is None or adjoint.code is not code:
         adjoint = _CACHE[key] = transform(fn, key[1], key[2], len(args))
     if adjoint.fn_free or fn.__defaults__ is not adjoint.code_defaults or fn.__kwdefaults__:
         return adjoint.bind(fn)
@@ -165,7 +168,7 @@ def adjoint_of(fn, args=(), kwargs=None):
 def invalidate(fn) -> None:
     """Forget every transformation of ``fn``'s code (a global it relied on changed)."""
     code = fn.__code__
-    for key in [k for k in _CACHE if k[0] is code]:
+    for key in [k for k in _CACHE if k[0] == id(code)]:
         del _CACHE[key]
 
 
@@ -279,6 +282,7 @@ def _compile(fn, gen, src, params, analysis) -> Adjoint:
     adjoint.generated = gen
     adjoint.forward, adjoint.backward = adjoint._make(fn)
     adjoint.last_bound = None
+    adjoint.code = fn.__code__
     adjoint.code_defaults = fn.__defaults__
     adjoint.written_free = "_dfree[" in gen.backward
     return adjoint

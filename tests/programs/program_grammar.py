@@ -709,7 +709,7 @@ class Compiled:
         self.source = source
 
 
-def _exec_module(src, filename, extra):
+def exec_module(src, filename, extra):
     linecache.cache[filename] = (len(src), None, src.splitlines(True), filename)
     mod = types.ModuleType(filename.rsplit("/", 1)[-1].removesuffix(".py"))
     mod.__file__ = filename
@@ -733,7 +733,7 @@ def compile_program(prog):
     filename = f"/pygote-random-programs/program_{digest}.py"
     tag = f"_{digest[:6]}"
     source = prog.source(tag=tag)
-    plain = _exec_module(source, filename, {})
+    plain = exec_module(source, filename, {})
     trace, margins = [], []
 
     def _cmp(cid, lhs, op, rhs, checked=True):
@@ -744,7 +744,7 @@ def compile_program(prog):
             margins.append(abs(lv - rv) / max(1.0, abs(lv), abs(rv)))
         return res
 
-    traced = _exec_module(prog.source(inst=True, tag=tag),
+    traced = exec_module(prog.source(inst=True, tag=tag),
                           f"/pygote-random-programs/program_{digest}_traced.py",
                           {"_cmp": _cmp})
     return Compiled(prog, getattr(plain, "f" + tag), getattr(traced, "f" + tag), trace, margins,

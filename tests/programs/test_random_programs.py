@@ -27,8 +27,8 @@ from hypothesis import HealthCheck, Phase, given, settings
 
 import pygote as pg
 
-from .program_grammar import compare, finite_difference, numpy_programs, check_program, \
-    scalar_programs
+from .program_grammar import check_program, compare, exec_module, finite_difference, \
+    numpy_programs, scalar_programs
 
 HEALTH = [HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large,
           HealthCheck.large_base_example]
@@ -180,6 +180,14 @@ def reg_numpy_branches(x, s):
     return t + np.sum(a * x)
 
 
+def reg_numpy_self_inplace(x):
+    """In-place updates of an array by itself: the right-hand side is the old value."""
+    a = x.copy()
+    a += a
+    a *= a
+    return np.sum(a * x)
+
+
 REGRESSION_CASES = [
     (reg_arithmetic, (0.7, -0.4)),
     (reg_branches, (1.3, -0.6)),     # early return in the if
@@ -197,6 +205,7 @@ REGRESSION_CASES = [
     (reg_numpy_inplace, (np.array([0.3, -0.8, 0.5]), np.array([0.9, 0.2, -0.4]), 0.6)),
     (reg_numpy_branches, (np.array([0.3, -0.8, 0.9]), 0.6)),
     (reg_numpy_branches, (np.array([0.2, -1.4, 0.9]), -0.3)),  # else, break at i = 2
+    (reg_numpy_self_inplace, (np.array([-2.0, 0.5, 1.5]),)),
 ]
 
 
@@ -210,3 +219,14 @@ def test_regression_program(case):
     source = "".join(inspect.getsource(h) + "\n\n" for h in helpers) + inspect.getsource(fn)
     compare(fn, list(args), value, expected, pg.gradient,
             f"{fn.__name__}{tuple(args)!r}:\n\n{source}")
+
+
+def test_identical_functions_in_two_modules():
+    """Two modules with the same entry-function text at the same line, over different
+    helpers (as two generated programs, or two notebooks / files, can have): CPython code
+    objects of the two ``f`` compare equal, yet each must get its own gradient."""
+    text = "def h(a):\n    return a * {c}\n\n\ndef f(y):\n    return h(y)\n"
+    for c in (3.0, 5.0):
+        src = text.format(c=c)
+        mod = exec_module(src, f"/pygote-random-programs/two_modules_{c:g}.py", {})
+        compare(mod.f, [0.5], mod.f(0.5), [c], pg.gradient, f"f(0.5):\n\n{src}")
