@@ -153,9 +153,14 @@ def _acc_array(x, g):
         shadows = current.shadows
         entry = shadows.get(id(x))
         if entry is None:
-            shadows[id(x)] = [x, np.array(g, dtype=x.dtype, copy=True)]
-        else:
+            # borrowed: g may be shared (a view of another cotangent, the user's dy), so
+            # it is never written in place; the first accumulation makes an owned array
+            shadows[id(x)] = [x, g, False]
+        elif entry[2]:
             entry[1] += g
+        else:
+            entry[1] = entry[1] + g
+            entry[2] = True
         return
     region = array_shadow(x, create=True)
     region += g
@@ -195,7 +200,10 @@ def array_shadow(x, create: bool):
     if entry is None:
         if not create:
             return None
-        entry = shadows[id(root)] = [root, np.zeros_like(root)]
+        entry = shadows[id(root)] = [root, np.zeros_like(root), True]
+    elif not entry[2]:  # callers write into what they get: own it first
+        entry[1] = np.array(entry[1], dtype=root.dtype, copy=True)
+        entry[2] = True
     if root is x:
         return entry[1]
     offset = x.__array_interface__["data"][0] - root.__array_interface__["data"][0]
