@@ -167,39 +167,49 @@ vjp = pullback
 
 def withgradient(f: Callable, *args: Any, **kwargs: Any):
     """``(f(*args), gradient(f, *args))`` in one pass."""
-    if type(f) is FunctionType:  # the common case, without the dispatcher's generality
-        adjoint = _adjoint_of(f, args, kwargs)
-        try:
-            y, saved = adjoint.forward(*args, **kwargs)
-        except dispatch.StaleTransform:
-            y, pb = _forward(f, args, kwargs)
-            return y, _backward(pb, args, _seed(f, y))
-        dy = 1.0 if type(y) is float else _seed(f, y)
-        store = shadows.current
-        nested = bool(store.shadows)  # inside another backward pass: a store of our own
-        if nested:
-            store = shadows.push_store()
-        try:
-            cts, free_cts = adjoint.backward(saved, dy)
-            if free_cts is not None and f.__closure__ is not None:
-                for cell, ct in zip(f.__closure__, free_cts):
-                    shadows.acc(cell, None, ct)
-            if kwargs or len(args) != adjoint.n_positional:
-                cts, _ = adjoint.to_call(cts, len(args), kwargs)
-            memo: dict = {}
-            grads = tuple([ct if type(ct) is float and type(a) is float else _gather(a, ct, memo)
-                           for a, ct in zip(args, cts)])
-        finally:
-            if store.shadows:
-                store.shadows.clear()
-            if nested:
-                shadows.pop_store()
-        if grads and grads[0] is None and all(g is None for g in grads):
+    return _value_and_gradients(f, args, kwargs)
+
+
+def _value_and_gradients(f, args, kwargs, constant=(), has_aux=False):
+    """Run ``f`` forward and backward from the seed 1; ``constant`` are argument positions
+    whose gradients are not wanted (they are specialized away)."""
+    if type(f) is not FunctionType:  # callable objects, partials, rules: the dispatcher
+        if not constant:
             _check_inputs(f, args)
-        return y, grads
-    _check_inputs(f, args)
-    y, pb = _forward(f, args, kwargs)
-    return y, _backward(pb, args, _seed(f, y))
+        y, pb = _forward(f, args, kwargs)
+        if has_aux:
+            return y, _backward(_aux_pullback(pb), args, _seed(f, y[0]))
+        return y, _backward(pb, args, _seed(f, y))
+    adjoint = _adjoint_of(f, args, kwargs, constant, True)
+    try:
+        y, saved = adjoint.forward(*args, **kwargs)
+    except dispatch.StaleTransform:
+        y, pb = _forward(f, args, kwargs)
+        return y, _backward(_aux_pullback(pb) if has_aux else pb, args,
+                            _seed(f, y[0] if has_aux else y))
+    if has_aux:
+        dy = (_seed(f, y[0]), None)
+    else:
+        dy = 1.0 if type(y) is float else _seed(f, y)
+    store = shadows.current
+    nested = bool(store.shadows)  # inside another backward pass: a store of our own
+    if nested:
+        store = shadows.push_store()
+    try:
+        cts, _ = adjoint.backward(saved, dy)
+        if kwargs or len(args) != adjoint.n_positional:
+            cts, _ = adjoint.to_call(cts, len(args), kwargs)
+        memo: dict = {}
+        grads = tuple([ct if type(ct) is float and type(a) is float else _gather(a, ct, memo)
+                       for a, ct in zip(args, cts)])
+    finally:
+        if store.shadows:
+            store.shadows.clear()
+        if nested:
+            shadows.pop_store()
+    if not constant and grads and grads[0] is None and all(g is None for g in grads):
+        _check_inputs(f, args)
+    return y, grads
 
 
 def gradient(f: Callable, *args: Any, **kwargs: Any) -> tuple:
@@ -237,12 +247,8 @@ def value_and_grad(f: Callable, argnums=0, has_aux: bool = False) -> Callable:
                     f"pygote cannot differentiate {_name(f)} with respect to argument {i}, a "
                     f"{type(args[i]).__name__}: it holds no float, complex number or float "
                     "array. Pass a float (1.0, not 1) or a float array.")
-        y, pb = _forward(f, args, kwargs)
-        if has_aux:
-            value, aux = y
-            grads = _backward(_aux_pullback(pb), args, _seed(f, value))
-            return (value, aux), _select(grads, argnums)
-        grads = _backward(pb, args, _seed(f, y))
+        constant = tuple(i for i in range(len(args)) if i not in wanted)
+        y, grads = _value_and_gradients(f, args, kwargs, constant, has_aux)
         return y, _select(grads, argnums)
 
     return wrapped

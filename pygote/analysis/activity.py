@@ -157,13 +157,16 @@ class _Collector(ast.NodeVisitor):
 
 
 def analyse(fn: ast.FunctionDef, free: list, scalar_params: set, resolve,
-            nondifferentiable=lambda f: False, constant_params=frozenset()) -> Analysis:
+            nondifferentiable=lambda f: False, constant_params=frozenset(),
+            free_active: bool = True) -> Analysis:
     """Activity and scalar types for normalized ``fn``.
 
     ``free`` are its free variables, ``scalar_params`` the parameters known to be real
     Python numbers, ``resolve(name)`` the transform-time value of a global name, and
     ``nondifferentiable(f)`` tells whether a resolved callee's result carries no gradient.
-    ``constant_params`` are parameters left to their default values: not active.
+    ``constant_params`` are parameters known to be constants (left to their defaults, or
+    marked by the caller): not active. ``free_active=False`` makes free variables constants
+    too (for the outermost function, whose captured variables nobody asks gradients of).
     """
     params = _param_names(fn.args)
     c = _Collector()
@@ -197,7 +200,8 @@ def analyse(fn: ast.FunctionDef, free: list, scalar_params: set, resolve,
     c.edges = [(t, [] if blocks(v) else r, a and not blocks(v), v) for t, r, a, v in c.edges]
 
     # ---- activity: forward over assignments, backward over mutation and aliasing
-    active = (set(params) - set(constant_params)) | set(free)
+    active = (set(params) - set(constant_params)) | (set(free) if free_active else set())
+    mutated: set = set()
     changed = True
     while changed:
         changed = False
@@ -206,13 +210,16 @@ def analyse(fn: ast.FunctionDef, free: list, scalar_params: set, resolve,
                 active.add(target)
                 changed = True
         for obj, reads in c.mutations:
-            if obj not in active and obj in local and any(r in active for r in reads):
+            if obj in local and obj not in mutated and any(r in active for r in reads):
+                mutated.add(obj)
                 active.add(obj)
                 changed = True
-        for target, reads, alias, _ in c.edges:
-            if alias and target in active:
-                for r in reads:
-                    if r not in active and r in local:
+        # an object written with active values makes every name it may alias active
+        for target, reads, alias, value in c.edges:
+            if alias and target in mutated:
+                for r in _alias_sources(value, reads):
+                    if r not in mutated and r in local:
+                        mutated.add(r)
                         active.add(r)
                         changed = True
     # ---- scalar types: greatest fixpoint from "everything scalar"
@@ -256,6 +263,13 @@ def _safe(predicate, value) -> bool:
         return bool(predicate(value))
     except TypeError:
         return False
+
+
+def _alias_sources(value, reads) -> list:
+    """The names whose object the value of an assignment may share memory with."""
+    if isinstance(value, ast.Subscript) or isinstance(value, ast.Attribute):
+        return [value.value.id] if isinstance(value.value, ast.Name) else []
+    return reads  # names, calls (np.asarray(x), x.T, views), augmented assignments
 
 
 def _atom_scalar(node, scalar) -> bool:

@@ -159,13 +159,21 @@ def _may_carry(x) -> bool:
     return True
 
 
-def _call_python(f, args, kwargs):
-    adjoint = transform_hook(f, args, kwargs)
+def call_masked(constant, f, *args, **kwargs):
+    """``call``, where the caller knows the positional arguments at ``constant`` carry no
+    gradient (the callee is then specialized with those parameters inactive)."""
+    if type(f) is FunctionType:
+        return _call_python(f, args, kwargs, constant)
+    return call(f, *args, **kwargs)
+
+
+def _call_python(f, args, kwargs, constant=()):
+    adjoint = transform_hook(f, args, kwargs, constant)
     try:
         ans, saved = adjoint.forward(*args, **kwargs)
     except StaleTransform:
         invalidate_hook(f)
-        adjoint = transform_hook(f, args, kwargs)
+        adjoint = transform_hook(f, args, kwargs, constant)
         ans, saved = adjoint.forward(*args, **kwargs)
     cells = f.__closure__
 

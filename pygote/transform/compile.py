@@ -56,6 +56,7 @@ def _put_cell_ct(func, name, ct):
 HELPERS = {
     "_acc": shadows.acc, "_take": shadows.take,
     "_call": dispatch.call, "_call_method": dispatch.call_method,
+    "_call_masked": dispatch.call_masked,
     "_binop": dispatch.binop, "_unop": dispatch.unop,
     "_getattr": access.getattr_, "_acc_attr": access.acc_attr,
     "_getitem": access.getitem, "_acc_getitem": access.acc_getitem,
@@ -146,20 +147,21 @@ def clear_cache() -> None:
 _SCALAR_TYPES = (float, int, bool)
 
 
-def adjoint_of(fn, args=(), kwargs=None):
+def adjoint_of(fn, args=(), kwargs=None, constant=(), top=False):
     """The (cached) adjoint of Python function ``fn`` called with ``args`` and ``kwargs``.
 
     The cache key holds the code object, the types of the positional arguments (scalar
-    parameters get inline adjoints) and the keyword names (parameters left to their
-    defaults are constants).
+    parameters get inline adjoints), the keyword names (parameters left to their defaults
+    are constants), the positions of arguments the caller knows to be constants, and
+    whether this is the outermost function (its free variables then need no gradient).
     """
     code = fn.__code__
     # keyed by id: hashing a code object hashes its bytecode; the entry holds the code
     # object itself, so the id cannot be reused while the entry lives
-    key = (id(code), tuple(map(type, args)), tuple(kwargs) if kwargs else ())
+    key = (id(code), tuple(map(type, args)), tuple(kwargs) if kwargs else (), constant, top)
     adjoint = _CACHE.get(key)
     if adjoint is None or adjoint.code is not code:
-        adjoint = _CACHE[key] = transform(fn, key[1], key[2], len(args))
+        adjoint = _CACHE[key] = transform(fn, key[1], key[2], len(args), constant, top)
     if adjoint.fn_free or fn.__defaults__ is not adjoint.code_defaults or fn.__kwdefaults__:
         return adjoint.bind(fn)
     return adjoint
@@ -176,7 +178,7 @@ def _normalize(node, filename):
     return normalize(node, filename)
 
 
-def transform(fn, arg_types=(), kwarg_names=(), nargs=None) -> Adjoint:
+def transform(fn, arg_types=(), kwarg_names=(), nargs=None, constant=(), top=False) -> Adjoint:
     """Run the whole pipeline on ``fn`` (no cache)."""
     src = get_source(fn)
     node = _normalize(src.node, src.filename)
@@ -194,6 +196,7 @@ def transform(fn, arg_types=(), kwarg_names=(), nargs=None) -> Adjoint:
         constant_params = {p for p in positional[nargs:] + [k.arg for k in node.args.kwonlyargs]
                            if p not in kwarg_names and p in defaults}
         scalar_params |= {p for p in constant_params if type(defaults[p]) in _SCALAR_TYPES}
+    constant_params |= {positional[i] for i in constant if i < len(positional)}
     g = fn.__globals__
     builtin_ns = g.get("__builtins__", builtins)
     if isinstance(builtin_ns, types.ModuleType):
@@ -205,7 +208,7 @@ def transform(fn, arg_types=(), kwarg_names=(), nargs=None) -> Adjoint:
         return builtin_ns.get(name)
 
     analysis = analyse(node, free, scalar_params, resolve, _is_nondifferentiable,
-                       constant_params)
+                       constant_params, free_active=not top)
     gen = generate(node, analysis, resolve, src.filename, src.lines, RULES, _is_nondifferentiable)
     return _compile(fn, gen, src, params, analysis)
 

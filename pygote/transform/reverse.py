@@ -114,7 +114,7 @@ class _Lines:
 # names the generated code uses for its own machinery (the runtime helpers are bound
 # under these names by pygote.transform.compile)
 RESERVED = frozenset("""
-    _saved _dret _stack _push _pop _ _acc _take _call _call_method _binop _unop _getattr
+    _saved _dret _stack _push _pop _ _acc _take _call _call_masked _call_method _binop _unop _getattr
     _acc_attr _getitem _acc_getitem _setitem _setitem_back _setattr _setattr_back
     _augassign _augassign_back _iterate _cell_ct _put_cell_ct _dfree _stale _sin _cos _sinh _cosh _sqrt
     _exp _log _copysign _LN2 _LN10 _TWO_OVER_SQRTPI _DEG _RAD _delitem _delitem_back
@@ -556,7 +556,11 @@ class Generator:
             head = f"_call_method({_atom(func.value)}, {func.attr!r}"
             receiver = [func.value]
         else:
-            head = f"_call({_atom(func)}"
+            constant = tuple(i for i, a in enumerate(call.args) if not self.is_active(a))
+            if constant and not any(isinstance(a, ast.Starred) for a in call.args):
+                head = f"_call_masked({constant!r}, {_atom(func)}"  # constants by position
+            else:
+                head = f"_call({_atom(func)}"
             receiver = []
         inner = ", ".join([head] + args + kws) + ")"
         # a local closure that writes `nonlocal` variables assigns them: restore them too
