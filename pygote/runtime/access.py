@@ -266,10 +266,10 @@ AUG_OPS = {
 
 
 class _InPlace:
-    __slots__ = ("op", "old", "ans")
+    __slots__ = ("op", "old", "ans", "v")
 
-    def __init__(self, op, old, ans):
-        self.op, self.old, self.ans = op, old, ans
+    def __init__(self, op, old, ans, v):
+        self.op, self.old, self.ans, self.v = op, old, ans, v
 
 
 class _Rebind:
@@ -292,8 +292,11 @@ def augassign(symbol, y, v):
     t = type(y)
     if t is ndarray and issubclass(y.dtype.type, np.inexact):
         old = y.copy()
+        # `a += a`, `a *= a[::-1]`: the right-hand side's value is read before the write
+        v_value = old if v is y else v.copy() if isinstance(v, ndarray) and \
+            np.shares_memory(v, y) else v
         out = inplace(y, v)
-        return out, _InPlace(pure, old, out)
+        return out, _InPlace(pure, old, out, v_value)
     if t is list and symbol == "+":
         n = len(y)
         y += v
@@ -334,7 +337,7 @@ def augassign_back(record, y, v, dy):
         g = peek(y)
         ct_v = None
         if g is not None:
-            cts = rule_for(record.op).vjp(g, record.ans, record.old, v)
+            cts = rule_for(record.op).vjp(g, record.ans, record.old, record.v)
             # the shadow now holds the gradient of the old contents; own its memory
             ct_y = fit(cts[0], y)
             set_shadow(y, ct_y)
