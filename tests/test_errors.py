@@ -69,3 +69,35 @@ def test_state_is_intact_after_errors():
     assert shadows.current.shadows == {}
     # and the same functions still differentiate where they can
     assert pg.gradient(raises_midway, -1.0) == (math.cos(-1.0),)
+
+
+COUNTER = 0.0
+
+
+def writes_global(x):
+    global COUNTER
+    COUNTER = x * 2.0
+    return COUNTER
+
+
+def test_global_write_of_active_value_is_named_with_its_line():
+    with pytest.raises(pg.DifferentiationError, match="global 'COUNTER'") as info:
+        pg.gradient(writes_global, 1.0)
+    line = writes_global.__code__.co_firstlineno + 1
+    assert f"line {line}" in str(info.value) and "writes_global" in str(info.value)
+
+
+async def coroutine(x):
+    return x
+
+
+def test_async_function_is_refused():
+    with pytest.raises(pg.DifferentiationError, match="async"):
+        pg.gradient(coroutine, 1.0)
+
+
+def test_callable_without_source_names_itself():
+    ns = {}
+    exec(compile("def hidden(x):\n    return x * 2.0\n", "<no-file>", "exec"), ns)
+    with pytest.raises(pg.DifferentiationError, match="cannot read the source of hidden"):
+        pg.gradient(ns["hidden"], 1.0)
