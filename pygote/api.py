@@ -219,7 +219,7 @@ def gradient(f: Callable, *args: Any, **kwargs: Any) -> tuple:
     >>> gradient(lambda x, y: x * math.sin(y), 2.0, 0.0)
     (0.0, 2.0)
     """
-    return withgradient(f, *args, **kwargs)[1]
+    return _value_and_gradients(f, args, kwargs)[1]
 
 
 # ---------------------------------------------------------------- JAX style

@@ -273,10 +273,10 @@ class _InPlace:
 
 
 class _Rebind:
-    __slots__ = ("op", "old", "ans")
+    __slots__ = ("op", "old", "ans", "v")
 
-    def __init__(self, op, old, ans):
-        self.op, self.old, self.ans = op, old, ans
+    def __init__(self, op, old, ans, v):
+        self.op, self.old, self.ans, self.v = op, old, ans, v
 
 
 class _ListExtend:
@@ -303,7 +303,7 @@ def augassign(symbol, y, v):
         return y, _ListExtend(n)
     if t is float or t is int or t is complex or t is tuple or isinstance(y, (np.generic, ndarray)):
         ans = pure(y, v)
-        return ans, _Rebind(pure, y, ans)
+        return ans, _Rebind(pure, y, ans, v)
     method = getattr(t, "__i" + pure.__name__.strip("_") + "__", None)
     if method is not None and hasattr(method, "__code__"):
         from pygote.runtime.dispatch import call
@@ -331,7 +331,8 @@ def augassign_back(record, y, v, dy):
         g = take(record.ans, dy)
         if g is None:
             return None, None
-        cts = rule_for(record.op).vjp(g, record.ans, record.old, v)
+        # record.v, not v: in `y *= y` the variable already holds the result
+        cts = rule_for(record.op).vjp(g, record.ans, record.old, record.v)
         return acc(record.old, None, cts[0]), cts[1]
     if t is _InPlace:
         g = peek(y)
