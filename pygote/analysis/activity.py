@@ -235,7 +235,9 @@ def analyse(fn: ast.FunctionDef, free: list, scalar_params: set, resolve,
     scalar -= ranges
 
     # ---- usefulness: what the result (or a mutated object) depends on differentiably
-    useful = set(c.returned) | {obj for obj, _ in c.mutations if obj in active}
+    # (real numbers cannot be mutated: passing one to a call is not a write)
+    useful = set(c.returned) | {obj for obj, _ in c.mutations if obj in active
+                                and obj not in scalar}
     changed = True
     while changed:
         changed = False
