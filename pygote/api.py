@@ -58,6 +58,9 @@ def _backward(pb, args, dy):
             shadows.pop_store()
 
 
+_FLOAT_ONLY = {float}
+
+
 def _gather(x, ct, memo):
     """The gradient of argument ``x``: its value cotangent plus its shadows, structurally."""
     if type(x) is float and type(ct) is float:
@@ -86,6 +89,11 @@ def _gather(x, ct, memo):
     if isinstance(x, list):
         memo[key] = None
         ct = shadows.take(x, ct)
+        if set(map(type, x)) == _FLOAT_ONLY:  # a list of floats: no recursion needed
+            out = [0.0] * len(x) if ct is None else \
+                [c if type(c) is float else 0.0 if c is None else fit(c, 0.0) for c in ct]
+            memo[key] = out
+            return out
         out = [_gather(xi, None if ct is None else ct[i], memo) for i, xi in enumerate(x)]
         memo[key] = out
         return out
@@ -200,8 +208,9 @@ def _value_and_gradients(f, args, kwargs, constant=(), has_aux=False):
         if kwargs or len(args) != adjoint.n_positional:
             cts, _ = adjoint.to_call(cts, len(args), kwargs)
         memo: dict = {}
-        grads = tuple([ct if type(ct) is float and type(a) is float else _gather(a, ct, memo)
-                       for a, ct in zip(args, cts)])
+        grads = tuple([ct if type(ct) is float and type(a) is float else
+                       None if i in constant else _gather(a, ct, memo)
+                       for i, (a, ct) in enumerate(zip(args, cts))])
     finally:
         if store.shadows:
             store.shadows.clear()

@@ -73,6 +73,7 @@ class _Collector(ast.NodeVisitor):
         self.loop_assigned = set()
         self.count = {}
         self.for_targets = []  # (target, iter node)
+        self.direct_writes = set()  # names written by item/attribute assignment or methods
         self.returned = []
 
     def visit_Return(self, node):
@@ -98,6 +99,7 @@ class _Collector(ast.NodeVisitor):
             obj = target.value.id if isinstance(target.value, ast.Name) else None
             if obj is not None:
                 self.mutations.append((obj, reads + _names(target)))
+                self.direct_writes.add(obj)
 
     def _call_mutation(self, call):
         reads = _names(call)
@@ -108,6 +110,7 @@ class _Collector(ast.NodeVisitor):
                 self.mutations.append((a.id, reads))
         if isinstance(call.func, ast.Attribute) and isinstance(call.func.value, ast.Name):
             self.mutations.append((call.func.value.id, reads))
+            self.direct_writes.add(call.func.value.id)  # a method may mutate its receiver
 
     def visit_AugAssign(self, node):
         if isinstance(node.target, ast.Name):
@@ -158,7 +161,7 @@ class _Collector(ast.NodeVisitor):
 
 def analyse(fn: ast.FunctionDef, free: list, scalar_params: set, resolve,
             nondifferentiable=lambda f: False, constant_params=frozenset(),
-            free_active: bool = True) -> Analysis:
+            free_active: bool = True, float_sequences=frozenset()) -> Analysis:
     """Activity and scalar types for normalized ``fn``.
 
     ``free`` are its free variables, ``scalar_params`` the parameters known to be real
@@ -167,6 +170,8 @@ def analyse(fn: ast.FunctionDef, free: list, scalar_params: set, resolve,
     ``constant_params`` are parameters known to be constants (left to their defaults, or
     marked by the caller): not active. ``free_active=False`` makes free variables constants
     too (for the outermost function, whose captured variables nobody asks gradients of).
+    ``float_sequences`` are parameters holding lists or tuples of floats: a ``for`` loop
+    over one (never reassigned nor written) yields scalars.
     """
     params = _param_names(fn.args)
     c = _Collector()
@@ -179,6 +184,8 @@ def analyse(fn: ast.FunctionDef, free: list, scalar_params: set, resolve,
     def resolve_global(name):
         return None if name in local else resolve(name)
 
+    written = c.direct_writes | assigned
+    float_seqs = {p for p in float_sequences if p not in written}
     ranges = {
         t for t, _, _, v in c.edges
         if isinstance(v, ast.Call) and resolve_callee(v.func, resolve_global) is range
@@ -229,10 +236,12 @@ def analyse(fn: ast.FunctionDef, free: list, scalar_params: set, resolve,
     while changed:
         changed = False
         for target, reads, alias, value in c.edges:
-            if target in scalar and not _is_scalar(value, scalar, resolve_global, target, ranges):
+            if target in scalar and not _is_scalar(value, scalar, resolve_global, target,
+                                                   ranges, float_seqs):
                 scalar.discard(target)
                 changed = True
     scalar -= ranges
+    scalar -= float_seqs
 
     # ---- usefulness: what the result (or a mutated object) depends on differentiably
     # (real numbers cannot be mutated: passing one to a call is not a write)
@@ -282,9 +291,10 @@ def _atom_scalar(node, scalar) -> bool:
     return False
 
 
-def _is_scalar(value, scalar, resolve, target, ranges) -> bool:
+def _is_scalar(value, scalar, resolve, target, ranges, float_seqs=frozenset()) -> bool:
     if isinstance(value, tuple):  # ("for", iterable): range loops give ints
-        return isinstance(value[1], ast.Name) and value[1].id in ranges
+        return isinstance(value[1], ast.Name) and (value[1].id in ranges
+                                                    or value[1].id in float_seqs)
     if isinstance(value, (ast.Constant, ast.Name)):
         return _atom_scalar(value, scalar)
     if isinstance(value, ast.BinOp):

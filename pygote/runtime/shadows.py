@@ -59,6 +59,7 @@ def pop_store() -> None:
     current = _stack[-1]
 
 
+_FLOAT_ONLY = {float}
 _IMMUTABLE = frozenset([float, int, bool, complex, str, bytes, type(None), tuple, range,
                         slice, type(Ellipsis), frozenset])
 
@@ -232,6 +233,9 @@ def _acc_list(x, g):
         return
     entry = _entry(x, None)
     if entry[1] is None:
+        if len(g) == len(x) and set(map(type, x)) == _FLOAT_ONLY:  # the common fast case
+            entry[1] = [gi if type(gi) is float else fit(gi, 0.0) for gi in g]
+            return
         entry[1] = [None] * len(x)
     shadow = entry[1]
     for i, gi in enumerate(g):

@@ -158,13 +158,25 @@ def adjoint_of(fn, args=(), kwargs=None, constant=(), top=False):
     code = fn.__code__
     # keyed by id: hashing a code object hashes its bytecode; the entry holds the code
     # object itself, so the id cannot be reused while the entry lives
-    key = (id(code), tuple(map(type, args)), tuple(kwargs) if kwargs else (), constant, top)
+    types = tuple(map(type, args))
+    if list in types or tuple in types:  # sequences of floats: their elements are scalars
+        types = tuple(_sequence_key(a) if t is list or t is tuple else t
+                      for a, t in zip(args, types))
+    key = (id(code), types, tuple(kwargs) if kwargs else (), constant, top)
     adjoint = _CACHE.get(key)
     if adjoint is None or adjoint.code is not code:
         adjoint = _CACHE[key] = transform(fn, key[1], key[2], len(args), constant, top)
     if adjoint.fn_free or fn.__defaults__ is not adjoint.code_defaults or fn.__kwdefaults__:
         return adjoint.bind(fn)
     return adjoint
+
+
+_FLOAT_ONLY = {float}
+
+
+def _sequence_key(a):
+    """``(list, float)`` for a list (or tuple) holding only floats, else its type."""
+    return (type(a), float) if a and set(map(type, a)) == _FLOAT_ONLY else type(a)
 
 
 def invalidate(fn) -> None:
@@ -187,6 +199,7 @@ def transform(fn, arg_types=(), kwarg_names=(), nargs=None, constant=(), top=Fal
     params = _params(node.args)
     positional = [a.arg for a in node.args.posonlyargs + node.args.args]
     scalar_params = {p for p, t in zip(positional, arg_types) if t in _SCALAR_TYPES}
+    float_sequences = {p for p, t in zip(positional, arg_types) if type(t) is tuple}
     # parameters left to their defaults are constants of this call pattern
     if nargs is None:
         constant_params = set()
@@ -196,6 +209,9 @@ def transform(fn, arg_types=(), kwarg_names=(), nargs=None, constant=(), top=Fal
         constant_params = {p for p in positional[nargs:] + [k.arg for k in node.args.kwonlyargs]
                            if p not in kwarg_names and p in defaults}
         scalar_params |= {p for p in constant_params if type(defaults[p]) in _SCALAR_TYPES}
+        float_sequences |= {p for p in constant_params
+                            if type(defaults[p]) in (list, tuple)
+                            and type(_sequence_key(defaults[p])) is tuple}
     constant_params |= {positional[i] for i in constant if i < len(positional)}
     g = fn.__globals__
     builtin_ns = g.get("__builtins__", builtins)
@@ -208,7 +224,7 @@ def transform(fn, arg_types=(), kwarg_names=(), nargs=None, constant=(), top=Fal
         return builtin_ns.get(name)
 
     analysis = analyse(node, free, scalar_params, resolve, _is_nondifferentiable,
-                       constant_params, free_active=not top)
+                       constant_params, free_active=not top, float_sequences=float_sequences)
     gen = generate(node, analysis, resolve, src.filename, src.lines, RULES, _is_nondifferentiable)
     return _compile(fn, gen, src, params, analysis)
 

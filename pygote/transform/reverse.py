@@ -865,18 +865,27 @@ class Generator:
         i = self.fresh("i")
         b.add(f"for {i} in range({n} - 1, -1, -1):", s.lineno)
         b.extend(b_body)
-        if element_active:
+        elements = None
+        if element_active and x in self.a.scalar:
+            # scalar elements: their cotangents gather in a local list, added once
+            d = self.adj(x)
+            elements = self.fresh("el")
+            b.items.insert(0, (0, f"{elements} = [0.0] * len({seq})", s.lineno))
+            b.add(f"{elements}[{i}] += {d}", s.lineno, 1)
+            b.add(f"{d} = 0.0", s.lineno, 1)
+        elif element_active:
             d = self.adj(x)
             dit = self.adj(it.id)
-            element = d if x in self.a.scalar else f"_take({x}, {d})"
             self.need(x)
-            b.add(f"{dit} = _acc_getitem({seq}, {dit}, {i}, {element})", s.lineno, 1)
+            b.add(f"{dit} = _acc_getitem({seq}, {dit}, {i}, _take({x}, {d}))", s.lineno, 1)
             b.add(f"{d} = {self.zero(x)}", s.lineno, 1)
         elif x in self.a.active:
             b.add(f"{self.adj(x)} = {self.zero(x)}", s.lineno, 1)
         b.pop(x, s.lineno, 1)
         if element_active:
             dit = self.adj(it.id)
+            if elements is not None:
+                b.add(f"{dit} = _acc({seq}, {dit}, {elements})", s.lineno)
             b.add(f"if {iter_pb} is not None:", s.lineno)  # a user class's __iter__
             b.add(f"{dit} = _acc({_atom(it)}, {dit}, {iter_pb}(_take({seq}, None))[0][0])",
                   s.lineno, 1)

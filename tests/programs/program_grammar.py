@@ -15,15 +15,18 @@ Used by ``test_random_programs.py``. Two Hypothesis strategies:
   loop index), in-place ``a[i] = expr`` and ``a += b`` on local copies (``a = x.copy()``).
 
 Each generated program is rendered twice from the same tree: the plain source (compiled
-under a unique file name whose text is registered in ``linecache``, so pygote can read it)
-and an instrumented twin where every comparison goes through ``_cmp(id, l, op, r)``, which
-records the branch trace and the distance of each float comparison from flipping.
+under a file name derived from its text, registered in ``linecache`` so pygote can read it,
+with function names suffixed by the same hash: ``f_3fa9c2``) and an instrumented twin where
+every comparison goes through ``_cmp(id, l, op, r)``, which records the branch trace and
+the distance of each float comparison from flipping.
 
 ``check_program`` rejects (``hypothesis.assume(False)``) programs that raise, return a
 non-finite value or one above 1e6 in magnitude, take a float comparison within 1e-3
-(relative) of flipping, or whose branch trace changes at any finite-difference
-perturbation; then compares ``pg.gradient`` with central finite differences of the plain
-program (h = 1e-6). Failure messages contain the generated source and the inputs.
+(relative) of flipping, whose branch trace changes at any finite-difference perturbation,
+or whose central difference at 2h disagrees with the one at h (the oracle would not be
+accurate enough); then compares ``pg.gradient`` with central finite differences of the
+plain program (h = 1e-6, float64) at rtol 1e-4, atol 1e-6 * max(1, |f|). Failure messages
+contain the generated source and the inputs.
 """
 
 from __future__ import annotations
@@ -41,9 +44,9 @@ from hypothesis import assume
 from hypothesis import strategies as st
 
 __all__ = [
-    "Program", "scalar_programs", "numpy_programs", "compile_program", "check_program",
-    "finite_difference", "run_traced", "Rejected", "EPS", "RTOL", "ATOL", "MAX_ABS",
-    "MARGIN",
+    "Program", "scalar_programs", "numpy_programs", "compile_program", "exec_module",
+    "check_program", "screen", "check_fd_reliable", "finite_difference", "compare",
+    "run_traced", "Rejected", "EPS", "RTOL", "ATOL", "MAX_ABS", "MARGIN",
 ]
 
 EPS = 1e-6          # central-difference step
@@ -392,8 +395,9 @@ class Gen:
         return out
 
     def new_float(self, sc):
-        name = self.ctx.fresh("v")
-        return name
+        """A fresh float variable name (the caller adds it to ``sc`` once it is bound)."""
+        del sc
+        return self.ctx.fresh("v")
 
     def stmt(self, sc):
         return self.do_stmt(sc, self.pick(self.stmt_kinds(sc)))
