@@ -77,7 +77,8 @@ def _gather(x, ct, memo):
             return None
         total = shadows.take(x, fit(ct, x))
         out = np.zeros_like(x) if total is None else fit(total, x)
-        if out is total and out is not None:
+        if out.base is not None or not out.flags.writeable:
+            # a broadcast or a view of something else: hand the user an array of their own
             out = np.array(out, copy=True)
         memo[key] = out
         return out

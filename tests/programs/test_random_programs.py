@@ -7,12 +7,15 @@ second strategy, NumPy arrays of length 3 with indexing and in-place updates on 
 copies. Each program is compiled under a unique file name registered in ``linecache`` so
 pygote can read its source. Programs that are not smooth and bounded around the sampled
 inputs (a comparison within 1e-3 of flipping, a branch trace that changes under the
-finite-difference perturbations, |f| > 1e6, an exception) are rejected with ``assume``.
-The oracle is central finite differences of the original program (h = 1e-6, float64),
-compared with ``pg.gradient`` at rtol = 1e-4, atol = 1e-6 * max(1, |f|). A failure
-message contains the generated source and the inputs.
+finite-difference perturbations, |f| > 1e6, an exception, a central difference at 2h that
+disagrees with the one at h) are rejected with ``assume``. The oracle is central finite
+differences of the original program (h = 1e-6, float64), compared with ``pg.gradient`` at
+rtol = 1e-4, atol = 1e-6 * max(1, |f|). A failure message contains the generated source
+and the inputs; when pygote raises, the failure is a ``PygoteRaised<ExceptionType>`` with
+pygote's traceback in the message.
 
-Also here: fixed regression programs, one per grammar feature, written out literally.
+Also here: fixed regression programs, one per grammar feature, written out literally, and
+a check that two modules with identical function text get their own gradients.
 
 ``test_random_scalar_programs_soak`` (500 examples) is marked ``slow``: run it with
 ``python3 -m pytest -m slow tests/programs/test_random_programs.py``.
