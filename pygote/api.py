@@ -208,10 +208,13 @@ def _value_and_gradients(f, args, kwargs, constant=(), has_aux=False):
         cts, _ = adjoint.backward(saved, dy)
         if kwargs or len(args) != adjoint.n_positional:
             cts, _ = adjoint.to_call(cts, len(args), kwargs)
-        memo: dict = {}
-        grads = tuple([ct if type(ct) is float and type(a) is float else
-                       None if i in constant else _gather(a, ct, memo)
-                       for i, (a, ct) in enumerate(zip(args, cts))])
+        if len(args) == 1 and type(cts[0]) is float and type(args[0]) is float:
+            grads = (cts[0],)  # the scalar function of one scalar: nothing to gather
+        else:
+            memo: dict = {}
+            grads = tuple([ct if type(ct) is float and type(a) is float else
+                           None if i in constant else _gather(a, ct, memo)
+                           for i, (a, ct) in enumerate(zip(args, cts))])
     finally:
         if store.shadows:
             store.shadows.clear()

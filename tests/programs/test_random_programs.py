@@ -191,6 +191,14 @@ def reg_numpy_self_inplace(x):
     return np.sum(a * x)
 
 
+def reg_numpy_inplace_reads_target(x):
+    """a += <expression of a>: the right-hand side was computed from a's old value."""
+    a = x.copy()
+    b = a * a
+    a += b
+    return np.sum(a * x)
+
+
 REGRESSION_CASES = [
     (reg_arithmetic, (0.7, -0.4)),
     (reg_branches, (1.3, -0.6)),     # early return in the if
@@ -209,6 +217,7 @@ REGRESSION_CASES = [
     (reg_numpy_branches, (np.array([0.3, -0.8, 0.9]), 0.6)),
     (reg_numpy_branches, (np.array([0.2, -1.4, 0.9]), -0.3)),  # else, break at i = 2
     (reg_numpy_self_inplace, (np.array([-2.0, 0.5, 1.5]),)),
+    (reg_numpy_inplace_reads_target, (np.array([-2.0, 0.5, 1.5]),)),
 ]
 
 
