@@ -336,6 +336,8 @@ def augassign_back(record, y, v, dy):
         return acc(record.old, None, cts[0]), cts[1]
     if t is _InPlace:
         g = peek(y)
+        if g is not None:  # a snapshot: the live shadow is rewritten just below
+            g = g.copy()
         ct_v = None
         if g is not None:
             cts = rule_for(record.op).vjp(g, record.ans, record.old, record.v)
