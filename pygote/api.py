@@ -20,7 +20,7 @@ from pygote.transform.compile import adjoint_of as _adjoint_of
 from pygote.runtime import dispatch, shadows
 from pygote.runtime.shadows import attributes
 from pygote.runtime.structural import Structural
-from pygote.runtime.values import _OPAQUE, add, contains_differentiable, fit, zeros_like
+from pygote.runtime.values import _OPAQUE, contains_differentiable, fit, zeros_like
 
 __all__ = [
     "gradient", "withgradient", "pullback", "vjp", "grad", "value_and_grad", "jacobian",
@@ -361,5 +361,3 @@ def show_adjoint(f: Callable, *example_args: Any) -> str:
     print(text)
     return text
 
-
-_ = add

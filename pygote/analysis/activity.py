@@ -19,7 +19,6 @@ simple enough to state here in full.
 from __future__ import annotations
 
 import ast
-import builtins
 import math
 from dataclasses import dataclass, field
 
@@ -327,5 +326,3 @@ def resolve_callee(func, resolve):
             return getattr(base, func.attr, None)
     return None
 
-
-_ = builtins

@@ -23,7 +23,7 @@ import numpy as np
 from pygote.errors import DifferentiationError, where
 from pygote.rules.registry import NONDIFFERENTIABLE, REPLACEMENTS, RULES
 from pygote.runtime.shadows import acc, peek, take
-from pygote.runtime.values import contains_differentiable, is_differentiable
+from pygote.runtime.values import contains_differentiable
 
 __all__ = ["call", "call_method", "GENERATED_CODES", "transform_hook"]
 
@@ -121,14 +121,6 @@ def _shifted(result, receiver):
     return ans, pullback
 
 
-def _drop_leading(pb, n):
-    def pullback(g):
-        cts, kw = pb(g)
-        return cts[n:], kw
-
-    return pullback
-
-
 def _rule_pullback(rule, ans, args, kwargs):
     vjps = rule.per_arg
     if vjps is None:
@@ -186,7 +178,7 @@ def _call_python(f, args, kwargs, constant=()):
         else:
             cts, free_cts = adjoint.backward(saved, g)
         if free_cts is not None and cells is not None:
-            for cell, ct in zip(adjoint.free_cells(cells), free_cts):
+            for cell, ct in zip(cells, free_cts):
                 if ct is not None and cell is not None:
                     acc(cell, None, ct)
         return adjoint.to_call(cts, len(args), kwargs)
@@ -233,8 +225,6 @@ def call_method(obj, name, *args, **kwargs):
         ans, pb = call(bound, *args, **kwargs)
         if pb is None:
             return ans, None
-        if type(bound) is MethodType and bound.__self__ is obj:
-            return ans, _receiver_via_self(pb)
         return ans, _with_receiver(pb)
     if not contains_differentiable(obj):
         ans, pb = _no_rule(bound, args, kwargs)
@@ -248,11 +238,6 @@ def _with_receiver(pb):
         return (None,) + tuple(cts), kw
 
     return pullback
-
-
-def _receiver_via_self(pb):
-    # call() already routed the bound method's self cotangent into the receiver
-    return _with_receiver(pb)
 
 
 # Methods of builtin containers, including the mutating ones: each returns (ans, pullback)
@@ -690,10 +675,6 @@ def _no_rule(f, args, kwargs):
         f"mark it with pg.nondifferentiable({name}) if its result carries no gradient; or "
         f"pass pg.stop_gradient(x) for the argument."
     )
-
-
-def is_active_value(x) -> bool:
-    return is_differentiable(x)
 
 
 # ---------------------------------------------------------------- operators of user classes

@@ -113,9 +113,6 @@ class Adjoint:
                                       closure(self.backward_code))
         return forward, backward
 
-    def free_cells(self, cells):
-        return cells
-
     def to_call(self, cts, nargs, kwargs):
         """Parameter cotangents -> (positional cotangents of the call, keyword ones)."""
         n = self.n_positional
