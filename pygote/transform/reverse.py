@@ -421,22 +421,27 @@ class Generator:
     def a_BinOp(self, s, y, value):
         sym = _OP_SYMBOLS[type(value.op)]
         left, right = value.left, value.right
-        f, b = _Lines(), _Lines()
-        self.forward_assign(s, y, f"{y} = {_atom(value)}", f)
         if y in self.a.scalar and self.is_scalar(left) and self.is_scalar(right) and sym in "+-*/**":
+            f, b = _Lines(), _Lines()
+            self.forward_assign(s, y, f"{y} = {_atom(value)}", f)
             return f, self.scalar_binop(s, y, sym, left, right, b)
-        # numbers and arrays: the operator's rule; user classes: their dunder methods
-        f = _Lines()
+        return self.operator(s, y, "_binop", sym, _operator(_OP_FUNCTIONS[sym]), [left, right])
+
+    def operator(self, s, y, helper, sym, op, operands):
+        """``y = <op>(operands)``: the operator's rule for numbers and arrays, the dunder
+        methods (differentiated through their source) for user classes."""
+        f, b = _Lines(), _Lines()
         pb = self.fresh("pb")
-        op = self.const(_operator(_OP_FUNCTIONS[sym]), "_op")
+        name = self.const(op, "_op")
         f.push(pb, s.lineno)
         self.mark_loop_assigned(pb)
         f.push(y, s.lineno)
         self.mark_loop_assigned(y)
-        f.add(f"{y}, {pb} = _binop({sym!r}, {op}, {_atom(left)}, {_atom(right)})", s.lineno)
+        args = ", ".join(_atom(o) for o in operands)
+        f.add(f"{y}, {pb} = {helper}({sym!r}, {name}, {args})", s.lineno)
         self.need(pb)
         g, ans = self.output(s, y, b, needs_ans=True)
-        self.protocol_or_rule(b, s, pb, g, ans, _operator(_OP_FUNCTIONS[sym]), [left, right])
+        self.protocol_or_rule(b, s, pb, g, ans, op, operands)
         b.pop(pb, s.lineno)
         return f, b
 
@@ -494,26 +499,14 @@ class Generator:
         if isinstance(value.op, ast.Not):
             return self.plain(s, [y])
         sym, fname = _UNARY[type(value.op)]
-        f, b = _Lines(), _Lines()
-        self.forward_assign(s, y, f"{y} = {_atom(value)}", f)
         x = value.operand
         if y in self.a.scalar and self.is_scalar(x):
+            f, b = _Lines(), _Lines()
+            self.forward_assign(s, y, f"{y} = {_atom(value)}", f)
             g, _ = self.output(s, y, b)
             self.contribute(b, s, x, f"-{g}" if sym == "-" else g)
             return f, b
-        f = _Lines()
-        pb = self.fresh("pb")
-        op = self.const(_operator(fname), "_op")
-        f.push(pb, s.lineno)
-        self.mark_loop_assigned(pb)
-        f.push(y, s.lineno)
-        self.mark_loop_assigned(y)
-        f.add(f"{y}, {pb} = _unop({sym!r}, {op}, {_atom(x)})", s.lineno)
-        self.need(pb)
-        g, ans = self.output(s, y, b, needs_ans=True)
-        self.protocol_or_rule(b, s, pb, g, ans, _operator(fname), [x])
-        b.pop(pb, s.lineno)
-        return f, b
+        return self.operator(s, y, "_unop", sym, _operator(fname), [x])
 
     def a_Compare(self, s, y, value):
         return self.plain(s, [y])
