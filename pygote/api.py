@@ -17,7 +17,7 @@ import numpy as np
 
 from pygote.errors import DifferentiationError
 from pygote.transform.compile import adjoint_of as _adjoint_of
-from pygote.runtime import dispatch, shadows
+from pygote.runtime import dispatch, journal, shadows
 from pygote.runtime.shadows import attributes
 from pygote.runtime.structural import Structural
 from pygote.runtime.values import _OPAQUE, contains_differentiable, fit, zeros_like
@@ -163,10 +163,16 @@ def pullback(f: Callable, *args: Any, **kwargs: Any):
     >>> back(1.0)
     (6.0,)
     """
-    y, pb = _forward(f, args, kwargs)
+    entries = journal.start()
+    try:
+        y, pb = _forward(f, args, kwargs)
+    finally:
+        journal.stop()
 
     def back(dy):
-        return _backward(pb, args, dy)
+        grads = _backward(pb, args, dy)
+        journal.replay(entries)  # the backward undid the writes: redo them
+        return grads
 
     return y, back
 
@@ -185,17 +191,21 @@ def _value_and_gradients(f, args, kwargs, constant=(), has_aux=False):
     if type(f) is not FunctionType:  # callable objects, partials, rules: the dispatcher
         if not constant:
             _check_inputs(f, args)
-        y, pb = _forward(f, args, kwargs)
+        y, back = pullback(f, *args, **kwargs)
         if has_aux:
-            return y, _backward(_aux_pullback(pb), args, _seed(f, y[0]))
-        return y, _backward(pb, args, _seed(f, y))
+            return y, back((_seed(f, y[0]), None))
+        return y, back(_seed(f, y))
     adjoint = _adjoint_of(f, args, kwargs, constant, True)
+    entries = journal.start()
     try:
         y, saved = adjoint.forward(*args, **kwargs)
     except dispatch.StaleTransform:
-        y, pb = _forward(f, args, kwargs)
-        return y, _backward(_aux_pullback(pb) if has_aux else pb, args,
-                            _seed(f, y[0] if has_aux else y))
+        journal.stop()
+        y, back = pullback(f, *args, **kwargs)
+        return y, back((_seed(f, y[0]), None) if has_aux else _seed(f, y))
+    finally:
+        if journal.current is entries:
+            journal.stop()
     if has_aux:
         dy = (_seed(f, y[0]), None)
     else:
@@ -220,6 +230,8 @@ def _value_and_gradients(f, args, kwargs, constant=(), has_aux=False):
             store.shadows.clear()
         if nested:
             shadows.pop_store()
+    if entries:
+        journal.replay(entries)  # leave the caller's objects as a plain call leaves them
     if not constant and grads and grads[0] is None and all(g is None for g in grads):
         _check_inputs(f, args)
     return y, grads

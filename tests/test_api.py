@@ -129,3 +129,31 @@ def test_caching_and_redefinition():
 def test_complex_input_convention():
     (g,) = pg.gradient(lambda z: abs(z) ** 2, 1.0 + 2.0j)
     assert g == pytest.approx(2.0 + 4.0j)
+
+
+def appends_and_scales(xs, a):
+    xs.append(a * 2.0)
+    a[0] = a[0] * 3.0
+    return xs[-1][0] * a[0] + sum(v[1] for v in xs)
+
+
+def test_callers_objects_end_as_a_plain_call_leaves_them():
+    xs, a = [np.array([1.0, 2.0])], np.array([0.5, 4.0])
+    plain_xs, plain_a = [np.array([1.0, 2.0])], np.array([0.5, 4.0])
+    expected = appends_and_scales(plain_xs, plain_a)
+    value, (gxs, ga) = pg.withgradient(appends_and_scales, xs, a)
+    assert value == expected
+    np.testing.assert_allclose(a, plain_a)
+    assert len(xs) == 2 and np.allclose(xs[1], plain_xs[1])
+    # d/da of (2 a0)(3 a0) + 2 + 2 a1 at the pre-call a: (12 a0, 2)
+    np.testing.assert_allclose(ga, [12 * 0.5, 2.0])
+
+
+def test_back_runs_again_after_mutation_of_a_local_that_is_read_later():
+    def f(x):
+        a = np.zeros(2)
+        a[0] = x
+        return np.sum(a * a)
+
+    y, back = pg.pullback(f, 3.0)
+    assert back(1.0) == (6.0,) and back(1.0) == (6.0,)

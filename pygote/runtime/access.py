@@ -14,7 +14,7 @@ import operator
 import numpy as np
 
 from pygote.rules.registry import rule_for
-from pygote.runtime import shadows
+from pygote.runtime import journal, shadows
 from pygote.runtime.shadows import acc, is_mutable, peek, set_shadow, take
 from pygote.runtime.values import fit
 
@@ -120,6 +120,8 @@ def setitem(x, index, v):
     else:
         old = x[index]
     x[index] = v
+    if journal.current is not None:
+        journal.current.append((operator.setitem, (x, index, v)))
     return old
 
 
@@ -235,6 +237,8 @@ def setattr_(x, name, v):
     """``x.name = v``, returning the overwritten value (or a marker that there was none)."""
     old = getattr(x, name, _MISSING)
     setattr(x, name, v)
+    if journal.current is not None:
+        journal.current.append((setattr, (x, name, v)))
     return old
 
 
@@ -296,10 +300,14 @@ def augassign(symbol, y, v):
         v_value = old if v is y else v.copy() if isinstance(v, ndarray) and \
             np.shares_memory(v, y) else v
         out = inplace(y, v)
+        if journal.current is not None:
+            journal.current.append((inplace, (y, v)))
         return out, _InPlace(pure, old, out, v_value)
     if t is list and symbol == "+":
         n = len(y)
         y += v
+        if journal.current is not None:
+            journal.current.append((list.extend, (y, y[n:])))
         return y, _ListExtend(n)
     if t is float or t is int or t is complex or t is tuple or isinstance(y, (np.generic, ndarray)):
         ans = pure(y, v)
@@ -365,6 +373,8 @@ def delitem(x, index):
     """``del x[index]``, returning what was removed (the record for the backward)."""
     old = x[index]
     del x[index]
+    if journal.current is not None:
+        journal.current.append((operator.delitem, (x, index)))
     return old
 
 

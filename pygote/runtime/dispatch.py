@@ -22,6 +22,7 @@ import numpy as np
 
 from pygote.errors import DifferentiationError, where
 from pygote.rules.registry import NONDIFFERENTIABLE, REPLACEMENTS, RULES
+from pygote.runtime import journal
 from pygote.runtime.shadows import acc, peek, take
 from pygote.runtime.values import contains_differentiable
 
@@ -244,8 +245,14 @@ def _with_receiver(pb):
 # and its pullback undoes the mutation (restoring the container) as it routes cotangents.
 
 
+def _record(function, *args):
+    if journal.current is not None:
+        journal.current.append((function, args))
+
+
 def _list_append(lst, x):
     lst.append(x)
+    _record(list.append, lst, x)
 
     def pullback(g):
         shadow = peek(lst)
@@ -261,6 +268,7 @@ def _list_append(lst, x):
 def _list_extend(lst, xs):
     n = len(lst)
     lst.extend(xs)
+    _record(list.extend, lst, lst[n:])
 
     def pullback(g):
         shadow = peek(lst)
@@ -280,6 +288,7 @@ def _list_insert(lst, i, x):
     index = range(len(lst) + 1)[i] if -len(lst) - 1 <= i <= len(lst) else (
         0 if i < 0 else len(lst))
     lst.insert(i, x)
+    _record(list.insert, lst, i, x)
 
     def pullback(g):
         shadow = peek(lst)
@@ -295,6 +304,7 @@ def _list_insert(lst, i, x):
 def _list_pop(lst, i=-1):
     index = range(len(lst))[i]
     ans = lst.pop(i)
+    _record(list.pop, lst, index)
 
     def pullback(g):
         lst.insert(index, ans)
@@ -365,6 +375,7 @@ def _list_sort(lst, key=None, reverse=False):
                   reverse=reverse)
     old = list(lst)
     lst[:] = [old[i] for i in perm]
+    _record(lst.__setitem__, slice(None), list(lst))
 
     def pullback(g):
         shadow = peek(lst)
@@ -381,6 +392,7 @@ def _list_sort(lst, key=None, reverse=False):
 
 def _list_reverse(lst):
     lst.reverse()
+    _record(list.reverse, lst)
 
     def pullback(g):
         shadow = peek(lst)
@@ -420,6 +432,7 @@ def _dict_update(d, other=(), **kw):
         if k not in saved:
             saved[k] = d.get(k, _MISSING)
     d.update(other, **kw)
+    _record(dict.update, d, {k: d[k] for k in saved})
 
     def cts(written, g):
         if isinstance(other, dict):
@@ -435,6 +448,7 @@ def _dict_setdefault(d, key, default=None):
     if key in d:
         return _dict_get(d, key, default)
     d[key] = default
+    _record(dict.__setitem__, d, key, default)
 
     def cts(written, g):
         from pygote.runtime.values import add
@@ -448,6 +462,7 @@ def _dict_pop(d, key, *default):
     if key not in d:
         return d.pop(key, *default), (lambda g: ((None, None, g), None))
     ans = d.pop(key)
+    _record(dict.pop, d, key)
 
     def pullback(g):
         d[key] = ans
