@@ -157,3 +157,16 @@ def test_back_runs_again_after_mutation_of_a_local_that_is_read_later():
 
     y, back = pg.pullback(f, 3.0)
     assert back(1.0) == (6.0,) and back(1.0) == (6.0,)
+
+
+def test_rebinding_a_global_that_inline_code_relied_on_retransforms():
+    import linecache
+
+    text = "from math import sin\n\ndef wave(x):\n    return sin(x) * 2.0\n"
+    filename = "<pygote-rebind>"
+    linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
+    namespace = {}
+    exec(compile(text, filename, "exec"), namespace)
+    assert pg.gradient(namespace["wave"], 0.5) == pytest.approx((2 * math.cos(0.5),))
+    namespace["sin"] = math.cos  # the user rebinds the global the adjoint was written for
+    assert pg.gradient(namespace["wave"], 0.5) == pytest.approx((-2 * math.sin(0.5),))
