@@ -101,3 +101,15 @@ def test_callable_without_source_names_itself():
     exec(compile("def hidden(x):\n    return x * 2.0\n", "<no-file>", "exec"), ns)
     with pytest.raises(pg.DifferentiationError, match="cannot read the source of hidden"):
         pg.gradient(ns["hidden"], 1.0)
+
+
+def ufunc_with_out(x):
+    buf = np.zeros(3)
+    np.multiply(x, 2.0, out=buf)
+    return np.sum(buf)
+
+
+def test_out_argument_is_refused_not_silently_wrong():
+    with pytest.raises(pg.DifferentiationError, match="out=") as info:
+        pg.gradient(ufunc_with_out, np.ones(3))
+    assert f"line {ufunc_with_out.__code__.co_firstlineno + 2}" in str(info.value)

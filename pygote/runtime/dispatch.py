@@ -56,6 +56,8 @@ def call(f, *args, **kwargs):
         if f is sum and args and type(args[0]) in (list, tuple) and args[0] and \
                 _is_user_object(args[0][0]):
             return _sum_protocol(*args, **kwargs)
+        if kwargs and kwargs.get("out") is not None:
+            _refuse_out(f)
         ans = f(*args, **kwargs)
         return ans, _rule_pullback(rule, ans, args, kwargs)
     t = type(f)
@@ -672,6 +674,15 @@ def _describe(f) -> str:
     if module in (None, "builtins"):
         return name
     return f"{module}.{name}"
+
+
+def _refuse_out(f):
+    filename, lineno, function = user_location(3)
+    raise DifferentiationError(
+        f"pygote cannot yet differentiate {_describe(f)}(..., out=...), called at "
+        f"{where(filename, lineno, function)}: writing into an existing array through "
+        "`out=` is not tracked yet. Write `y = f(...)` (or `y[...] = f(...)`) instead."
+    )
 
 
 def _no_rule(f, args, kwargs):
