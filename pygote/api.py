@@ -363,7 +363,8 @@ def show_adjoint(f: Callable, *example_args: Any) -> str:
     for text, origin in ((gen.forward, gen.forward_lines), (gen.backward, gen.backward_lines)):
         last = None
         for line, lineno in zip(text.split("\n"), origin):
-            if lineno != last and not line.startswith("def ") and 0 < lineno <= len(lines):
+            if (lineno != last and not line.startswith("def ") and 0 < lineno <= len(lines)
+                    and lineno != adjoint.source.firstlineno):  # prologue and epilogue
                 indent = line[: len(line) - len(line.lstrip())]
                 out.append(f"{indent}# line {lineno}: {lines[lineno - 1].strip()}")
             last = lineno

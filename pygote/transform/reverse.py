@@ -123,6 +123,18 @@ _FORWARD_STEMS = {"pb", "rec", "old", "aug", "n", "seq", "try", "exc", "item", "
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
+def _drop_unused_adjoints(text, origin, declared):
+    """Remove the initializations of adjoints that nothing else reads or writes."""
+    counts: dict = {}
+    for line in text:
+        for name in _IDENTIFIER.findall(line):
+            counts[name] = counts.get(name, 0) + 1
+    unused = {f"{d} = 0.0" for d in declared if counts.get(d) == 1} | \
+        {f"{d} = None" for d in declared if counts.get(d) == 1}
+    kept = [(t, o) for t, o in zip(text, origin) if t.strip() not in unused]
+    return [t for t, _ in kept], [o for _, o in kept]
+
+
 def _fill_empty_blocks(text, origin):
     """Give ``pass`` to every block header whose body rendered to nothing."""
     out, out_origin = [], []
@@ -185,13 +197,14 @@ class Generator:
             if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
                 loads[node.id] = loads.get(node.id, 0) + 1
         candidates = {
-            n for n in analysis.scalar
+            n for n in analysis.scalar & analysis.active
             if n.startswith("_t") and analysis.assign_count.get(n) == 1 and loads.get(n) == 1
         }
         # ... and only where that read's adjoint is written unconditionally (inline)
         self.single_use = set()
         for node in ast.walk(fn):
-            if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
+            if (isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name)
+                    and node.targets[0].id in analysis.active):
                 reads = {n.id for n in ast.walk(node.value) if isinstance(n, ast.Name)}
                 if reads & candidates and self._inline_scalar(node.targets[0].id, node.value):
                     self.single_use |= reads & candidates
@@ -355,12 +368,22 @@ class Generator:
         y = target.id
         value = s.value
         if y not in self.a.active or not any(r in self.a.active for r in _names_in(value)):
-            if isinstance(value, ast.Call) and y not in self.a.active and self.call_is_active(value):
+            if (isinstance(value, ast.Call) and y not in self.a.active
+                    and self.call_is_active(value) and not self.pure_callee(value)):
                 pass  # an active call whose result is unused still runs its pullback
             else:
                 return self.plain(s, [y])
         kind = type(value).__name__
         return getattr(self, "a_" + kind)(s, y, value)
+
+    def pure_callee(self, call) -> bool:
+        """A callee known to write nothing: a primitive with a rule (its result unused, its
+        call needs no adjoint)."""
+        func = self.callee(call.func)
+        try:
+            return func is not None and func in self.rules
+        except TypeError:
+            return False
 
     def call_is_active(self, call) -> bool:
         reads = _names_in(call)
@@ -1104,8 +1127,11 @@ def generate(fn: ast.FunctionDef, analysis: Analysis, resolve, filename: str, so
     if pushed:
         fwd.add("_stack = []", fn.lineno)
         fwd.add("_push = _stack.append", fn.lineno)
+    # variables the return may find unassigned (set only inside branches or loops)
+    surely_assigned = {t.id for st in body if isinstance(st, ast.Assign)
+                       for t in st.targets if isinstance(t, ast.Name)}
     for n in needed:
-        if n not in params:
+        if n not in params and (n not in surely_assigned or n in pushed):  # push reads it
             fwd.add(f"{n} = None", fn.lineno)
     fwd.extend(f_body, 0)
     saved = ", ".join((["_stack"] if pushed else []) + needed)
@@ -1128,8 +1154,10 @@ def generate(fn: ast.FunctionDef, analysis: Analysis, resolve, filename: str, so
         else:
             gen.contribute(body_b, ret, ret.value, "_dret", scalar_ok=False)
     body_b.extend(b_body, 0)
+    single_use = {gen.adjoint_names[n] for n in gen.single_use if n in gen.adjoint_names}
     for d, kind in gen.declared_adjoints.items():
-        bwd.add(f"{d} = {'0.0' if kind == 'scalar' else 'None'}", fn.lineno)
+        if d not in single_use:  # those are written before they are read
+            bwd.add(f"{d} = {'0.0' if kind == 'scalar' else 'None'}", fn.lineno)
     for k, v in enumerate(analysis.free):
         if v in written_free and v in gen.adjoint_names:  # the caller's cotangent comes in
             bwd.add(f"if _dfree is not None and _dfree[{k}] is not None:", fn.lineno)
@@ -1143,10 +1171,10 @@ def generate(fn: ast.FunctionDef, analysis: Analysis, resolve, filename: str, so
     bwd.extend(body_b, 0)
     pa = ", ".join(param_adjoints) + ("," if len(param_adjoints) == 1 else "")
     fa = ", ".join(free_adjoints) + ("," if len(free_adjoints) == 1 else "")
-    bwd.add(f"return ({pa}), ({fa})" if free_adjoints else f"return ({pa}), None", ret_line)
+    bwd.add(f"return ({pa}), ({fa})" if free_adjoints else f"return ({pa}), None", fn.lineno)
 
     f_text, f_origin = fwd.render(pushed)
-    b_text, b_origin = bwd.render(pushed)
+    b_text, b_origin = _drop_unused_adjoints(*bwd.render(pushed), gen.declared_adjoints)
     return Generated(
         forward="\n".join([head] + f_text),
         backward="\n".join([bhead] + b_text),
