@@ -380,6 +380,8 @@ class Generator:
         """A callee known to write nothing: a primitive with a rule (its result unused, its
         call needs no adjoint)."""
         func = self.callee(call.func)
+        if any(k.arg in ("out", None) for k in call.keywords):  # out= writes (or may)
+            return False
         try:
             return func is not None and func in self.rules
         except TypeError:
