@@ -18,6 +18,7 @@ from pygote.api import (
     vjp,
     withgradient,
 )
+from pygote.custom import custom_vjp, nondifferentiable, register_vjp, rrule, stop_gradient
 from pygote.errors import DifferentiationError
 from pygote.runtime.structural import Structural
 from pygote.transform import compile as _compile  # noqa: F401  (installs the transformer)
@@ -27,13 +28,18 @@ __version__ = "0.1.0"
 __all__ = [
     "DifferentiationError",
     "Structural",
+    "custom_vjp",
     "elementwise_grad",
     "grad",
     "gradient",
     "jacobian",
     "jacrev",
+    "nondifferentiable",
     "pullback",
+    "register_vjp",
+    "rrule",
     "show_adjoint",
+    "stop_gradient",
     "value_and_grad",
     "vjp",
     "withgradient",

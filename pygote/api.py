@@ -16,6 +16,7 @@ from typing import Any, Callable
 import numpy as np
 
 from pygote.errors import DifferentiationError
+from pygote.rules.registry import NONDIFFERENTIABLE, RULES
 from pygote.transform.compile import adjoint_of as _adjoint_of
 from pygote.runtime import dispatch, journal, shadows
 from pygote.runtime.shadows import attributes
@@ -188,7 +189,8 @@ def withgradient(f: Callable, *args: Any, **kwargs: Any):
 def _value_and_gradients(f, args, kwargs, constant=(), has_aux=False):
     """Run ``f`` forward and backward from the seed 1; ``constant`` are argument positions
     whose gradients are not wanted (they are specialized away)."""
-    if type(f) is not FunctionType:  # callable objects, partials, rules: the dispatcher
+    if type(f) is not FunctionType or f in RULES or f in NONDIFFERENTIABLE:
+        # callable objects, partials, functions with rules: through the dispatcher
         if not constant:
             _check_inputs(f, args)
         y, back = pullback(f, *args, **kwargs)

@@ -50,10 +50,12 @@ class Rule:
     less).
     """
 
-    __slots__ = ("func", "vjp", "jvp", "name", "per_arg")
+    __slots__ = ("func", "vjp", "jvp", "name", "per_arg", "record")
 
     def __init__(self, func: Any, name: str | None = None) -> None:
         self.func = func
+        # a user's rule: record(args, kwargs) -> (ans, pullback), taking precedence
+        self.record: Callable[..., tuple] | None = None
         self.vjp: Callable[..., tuple] | None = None
         self.jvp: Callable[..., Any] | None = None
         self.per_arg: tuple | None = None
@@ -152,3 +154,13 @@ def defreplacement(func: Any, python_impl: Any) -> None:
     pygote can transform.
     """
     REPLACEMENTS[func] = python_impl
+
+
+def defrecord(func: Any, record: Callable[..., tuple]) -> Any:
+    """Register ``record(args, kwargs) -> (ans, pullback)`` for ``func``: the most general
+    form, used by the user-facing rules (``pg.custom_vjp``, ``pg.register_vjp``,
+    ``pg.rrule``); ``pullback(g) -> (positional cotangents, keyword cotangents or None)``.
+    """
+    rule = _rule(func)
+    rule.record = record
+    return func

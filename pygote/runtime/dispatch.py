@@ -50,6 +50,8 @@ def call(f, *args, **kwargs):
         rule = RULES.get(f)
     except TypeError:
         rule = None
+    if rule is not None and rule.record is not None:  # the user's own rule
+        return rule.record(args, kwargs)
     if rule is not None and rule.vjp is not None:
         if f in _PROTOCOL_BUILTINS and args and _is_user_object(args[0]):
             return _PROTOCOL_BUILTINS[f](*args, **kwargs)
@@ -71,6 +73,8 @@ def call(f, *args, **kwargs):
     if replacement is not None:
         f, t = replacement, FunctionType
     if t is FunctionType:
+        if f in NONDIFFERENTIABLE:  # marked by the user: called as it is
+            return f(*args, **kwargs), None
         return _call_python(f, args, kwargs)
     if t is MethodType:
         return _shifted(call(f.__func__, f.__self__, *args, **kwargs), f.__self__)
@@ -157,7 +161,7 @@ def _may_carry(x) -> bool:
 def call_masked(constant, f, *args, **kwargs):
     """``call``, where the caller knows the positional arguments at ``constant`` carry no
     gradient (the callee is then specialized with those parameters inactive)."""
-    if type(f) is FunctionType:
+    if type(f) is FunctionType and f not in RULES and f not in NONDIFFERENTIABLE:
         return _call_python(f, args, kwargs, constant)
     return call(f, *args, **kwargs)
 
