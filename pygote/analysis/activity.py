@@ -46,6 +46,7 @@ class Analysis:
     loop_assigned: set = field(default_factory=set)  # names assigned inside a loop
     assign_count: dict = field(default_factory=dict)
     globals_read: set = field(default_factory=set)
+    float_sequences: set = field(default_factory=set)  # lists/tuples of floats, unchanged
 
 
 def _names(node) -> list:
@@ -264,7 +265,7 @@ def analyse(fn: ast.FunctionDef, free: list, scalar_params: set, resolve,
     return Analysis(
         params=params, free=list(free), assigned=assigned, active=active & useful,
         scalar=scalar, loop_assigned=c.loop_assigned, assign_count=c.count,
-        globals_read=globals_read,
+        globals_read=globals_read, float_sequences=float_seqs,
     )
 
 

@@ -861,7 +861,10 @@ class Generator:
         n = self.loop_counter(s, f, b_after)
         element_active = x in self.a.active and self.is_active(it)
         seq = _atom(it)
-        if element_active:
+        if element_active and it.id in self.a.float_sequences:
+            seq, iter_pb = it.id, None  # a list or tuple of floats: walked as it is
+            self.need(seq)
+        elif element_active:
             seq, iter_pb = self.fresh("seq"), self.fresh("pb")
             f.push(iter_pb, s.lineno)
             f.push(seq, s.lineno)
@@ -904,11 +907,12 @@ class Generator:
             dit = self.adj(it.id)
             if elements is not None:
                 b.add(f"{dit} = _acc({seq}, {dit}, {elements})", s.lineno)
-            b.add(f"if {iter_pb} is not None:", s.lineno)  # a user class's __iter__
-            b.add(f"{dit} = _acc({_atom(it)}, {dit}, {iter_pb}(_take({seq}, None))[0][0])",
-                  s.lineno, 1)
-            b.pop(seq, s.lineno)
-            b.pop(iter_pb, s.lineno)
+            if iter_pb is not None:
+                b.add(f"if {iter_pb} is not None:", s.lineno)  # a user class's __iter__
+                b.add(f"{dit} = _acc({_atom(it)}, {dit}, {iter_pb}(_take({seq}, None))[0][0])",
+                      s.lineno, 1)
+                b.pop(seq, s.lineno)
+                b.pop(iter_pb, s.lineno)
         b.extend(b_after, 0)
         return f, b
 

@@ -1,0 +1,1 @@
+"""The benchmark suite: see run.py and ../../shared/BENCHMARKS.md."""
