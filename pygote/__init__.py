@@ -21,6 +21,7 @@ from pygote.api import (
 from pygote.custom import custom_vjp, nondifferentiable, register_vjp, rrule, stop_gradient
 from pygote.errors import DifferentiationError
 from pygote.runtime.structural import Structural
+from pygote.testing import check_grads
 from pygote.transform import compile as _compile  # noqa: F401  (installs the transformer)
 
 __version__ = "0.1.0"
@@ -28,6 +29,7 @@ __version__ = "0.1.0"
 __all__ = [
     "DifferentiationError",
     "Structural",
+    "check_grads",
     "custom_vjp",
     "elementwise_grad",
     "grad",

@@ -170,3 +170,17 @@ def test_rebinding_a_global_that_inline_code_relied_on_retransforms():
     assert pg.gradient(namespace["wave"], 0.5) == pytest.approx((2 * math.cos(0.5),))
     namespace["sin"] = math.cos  # the user rebinds the global the adjoint was written for
     assert pg.gradient(namespace["wave"], 0.5) == pytest.approx((-2 * math.sin(0.5),))
+
+
+def test_check_grads_accepts_right_and_rejects_wrong_rules():
+    pg.check_grads(lambda x, p: np.sum(np.tanh(x * p["w"]) ** 2), (np.ones(3), {"w": 0.3}))
+
+    @pg.custom_vjp
+    def wrong(x):
+        return x * x
+
+    wrong.defvjp(lambda x: (x * x, x), lambda x, g: (g * 3.0 * x,))  # true: 2x
+    with pytest.raises(AssertionError, match="disagrees with finite differences"):
+        pg.check_grads(wrong, (1.5,))
+    with pytest.raises(NotImplementedError):
+        pg.check_grads(lambda x: x, (1.0,), order=2)
