@@ -139,6 +139,7 @@ _CACHE: dict = {}
 
 def clear_cache() -> None:
     _CACHE.clear()
+    _LAST.clear()
 
 
 _SCALAR_TYPES = (float, int, bool)
@@ -152,10 +153,15 @@ def adjoint_of(fn, args=(), kwargs=None, constant=(), top=False):
     are constants), the positions of arguments the caller knows to be constants, and
     whether this is the outermost function (its free variables then need no gradient).
     """
+    types = tuple(map(type, args))
+    if top and not kwargs and not constant:  # pg.gradient(f, x): one look-up by function
+        last = _LAST.get(id(fn))
+        if (last is not None and last[0] is fn and last[1] == types
+                and fn.__defaults__ is last[2].code_defaults):
+            return last[2]
     code = fn.__code__
     # keyed by id: hashing a code object hashes its bytecode; the entry holds the code
     # object itself, so the id cannot be reused while the entry lives
-    types = tuple(map(type, args))
     if list in types or tuple in types:  # sequences of floats: their elements are scalars
         types = tuple(_sequence_key(a) if t is list or t is tuple else t
                       for a, t in zip(args, types))
@@ -165,7 +171,16 @@ def adjoint_of(fn, args=(), kwargs=None, constant=(), top=False):
         adjoint = _CACHE[key] = transform(fn, key[1], key[2], len(args), constant, top)
     if adjoint.fn_free or fn.__defaults__ is not adjoint.code_defaults or fn.__kwdefaults__:
         return adjoint.bind(fn)
+    if top and not kwargs and not constant and (list not in types and tuple not in types):
+        if len(_LAST) > 1024:  # functions made on the fly (lambdas) must not pile up
+            _LAST.clear()
+        _LAST[id(fn)] = (fn, types, adjoint)
     return adjoint
+
+
+# the adjoint of each recently differentiated outermost function, by identity: one
+# dictionary look-up instead of building the full cache key
+_LAST: dict = {}
 
 
 _FLOAT_ONLY = {float}
@@ -181,6 +196,7 @@ def invalidate(fn) -> None:
     code = fn.__code__
     for key in [k for k in _CACHE if k[0] == id(code)]:
         del _CACHE[key]
+    _LAST.pop(id(fn), None)
 
 
 def _normalize(node, filename):
