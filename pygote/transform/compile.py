@@ -157,7 +157,7 @@ def adjoint_of(fn, args=(), kwargs=None, constant=(), top=False):
     if top and not kwargs and not constant:  # pg.gradient(f, x): one look-up by function
         last = _LAST.get(id(fn))
         if (last is not None and last[0] is fn and last[1] == types
-                and fn.__defaults__ is last[2].code_defaults):
+                and fn.__defaults__ is last[2].code_defaults and last[2].code is fn.__code__):
             return last[2]
     code = fn.__code__
     # keyed by id: hashing a code object hashes its bytecode; the entry holds the code
