@@ -31,7 +31,6 @@ from __future__ import annotations
 import copy
 import dataclasses
 import functools
-import math
 import types
 import zlib
 

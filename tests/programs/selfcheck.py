@@ -33,7 +33,6 @@ import math
 import os
 import sys
 import time
-import types
 
 import numpy as np
 
