@@ -1,0 +1,172 @@
+"""Realistic programs mixing features (memo dicts, dict comprehensions over parameters,
+rows with enumerate, objects keeping history, in-place simulation steps, exceptions
+raised in callees and inside loops in a try), against finite differences."""
+
+import math
+
+import numpy as np
+import pytest
+
+from .fd import assert_gradient_matches, params
+
+W = np.array([[0.5, -0.2], [0.1, 0.3]])
+
+
+def fib_memo(n, x, memo=None):
+    if memo is None:
+        memo = {}
+    if n in memo:
+        return memo[n]
+    if n < 2:
+        r = x * (n + 1.0)
+    else:
+        r = fib_memo(n - 1, x, memo) + 0.5 * fib_memo(n - 2, x, memo)
+    memo[n] = r
+    return r
+
+
+def f_memo(x):
+    return fib_memo(10, x)
+
+
+def params_dict(p, X):
+    scaled = {k: v * 2.0 for k, v in p.items()}
+    h = np.tanh(X @ scaled["w"] + scaled["b"])
+    return float(np.mean(h**2)) + max(abs(scaled["b"]))
+
+
+def rows_loop(X, w):
+    total = 0.0
+    for i, row in enumerate(X):
+        total += (i + 1) * math.exp(-(float(row @ w) ** 2))
+    return total
+
+
+class Model:
+    def __init__(self, w):
+        self.w = w
+        self.history = []
+
+    def loss(self, x):
+        y = W @ (self.w * x)
+        self.history.append(float(y.sum()))
+        return np.sum(y**2) + sum(self.history)
+
+
+def model_loss(w, x):
+    m = Model(w)
+    return m.loss(x) + m.loss(2.0 * x)
+
+
+def string_and_checks(x):
+    label = f"value={x:.3f}"
+    if isinstance(x, float) and len(label) > 3:
+        return x**2
+    return x
+
+
+def slice_aug(x):
+    a = x.copy()
+    a[1:3] += x[:2] * 2.0
+    a[::2] *= 3.0
+    return np.sum(a * a)
+
+
+def write_view_in_callee(x):
+    a = np.zeros(4)
+    v = a[1:3]
+    fill_it(v, x)
+    return np.sum(a * np.arange(4.0))
+
+
+def fill_it(v, x):
+    v[:] = x[:2] * x[1:]
+
+
+class Sim:
+    def __init__(self, u):
+        self.state = u.copy()
+
+    def step(self, r):
+        s = self.state
+        s[1:-1] = s[1:-1] + r * (s[2:] - 2 * s[1:-1] + s[:-2])
+
+
+def sim(u):
+    m = Sim(u)
+    for _ in range(5):
+        m.step(0.1)
+    return np.sum(m.state**2)
+
+
+def try_callee(x):
+    try:
+        y = risky(x)
+    except ValueError:
+        y = x * 3.0
+    return y * x
+
+
+def risky(x):
+    if x > 1.0:
+        raise ValueError("big")
+    return x * x
+
+
+def try_in_loop(x):
+    total = 0.0
+    for i in range(4):
+        try:
+            total = total + risky(x * i)
+        except ValueError:
+            total = total - x
+    return total
+
+
+def heat(u0):
+    u = u0.copy()
+    r = 0.2
+    for _ in range(50):
+        u[1:-1] = u[1:-1] + r * (u[2:] - 2 * u[1:-1] + u[:-2])
+    return np.sum(u**2)
+
+
+def raise_mid_loop(x):
+    total = 0.0
+    try:
+        for i in range(5):
+            total = total + x * i
+            if i == 3:
+                raise ValueError("stop")
+    except ValueError:
+        total = total * 2.0
+    return total * x
+
+
+_rng = np.random.default_rng(1)
+CASES = [
+    (f_memo, (0.7,)),
+    (
+        params_dict,
+        (
+            {"w": _rng.standard_normal((3, 2)), "b": np.array([0.1, -0.4])},
+            _rng.standard_normal((5, 3)),
+        ),
+    ),
+    (rows_loop, (_rng.standard_normal((4, 3)), _rng.standard_normal(3) * 0.3)),
+    (model_loss, (np.array([0.3, -0.7]), np.array([1.0, 2.0]))),
+    (string_and_checks, (1.3,)),
+    (slice_aug, (np.array([1.0, 2.0, 3.0, 4.0]),)),
+    (write_view_in_callee, (np.array([1.0, 2.0, 3.0]),)),
+    (sim, (np.linspace(0.0, 1.0, 6),)),
+    (try_callee, (0.5,)),
+    (try_callee, (1.5,)),
+    (try_in_loop, (0.6,)),
+    (heat, (np.linspace(0.0, 1.0, 20) ** 2,)),
+    (raise_mid_loop, (0.7,)),
+]
+
+
+@pytest.mark.parametrize("program, args", params(CASES))
+def test_realistic(program, args):
+    assert_gradient_matches(program, *args)
