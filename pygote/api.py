@@ -198,16 +198,16 @@ def _value_and_gradients(f, args, kwargs, constant=(), has_aux=False):
             return y, back((_seed(f, y[0]), None))
         return y, back(_seed(f, y))
     adjoint = _adjoint_of(f, args, kwargs, constant, True)
-    entries = journal.start()
+    outer_journal = journal.current
+    journal.current = entries = []
     try:
         y, saved = adjoint.forward(*args, **kwargs)
     except dispatch.StaleTransform:
-        journal.stop()
+        journal.current = outer_journal
         y, back = pullback(f, *args, **kwargs)
         return y, back((_seed(f, y[0]), None) if has_aux else _seed(f, y))
     finally:
-        if journal.current is entries:
-            journal.stop()
+        journal.current = outer_journal
     if has_aux:
         dy = (_seed(f, y[0]), None)
     else:
