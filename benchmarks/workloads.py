@@ -242,7 +242,7 @@ WORKLOADS: dict[str, Workload] = {
         Workload("taylor_sin", taylor_sin, lambda: (1.0,), (0,),
                  "Taylor series of sin: loop, if, early return, factorial, print", "x",
                  small=True),
-        Workload("loop", loop, lambda: (0.9,), (0,),
+        Workload("loop", loop, lambda: (1.0,), (0,),
                  "scalar recurrence, 1000 iterations", "x", small=True),
         Workload("poly_horner", poly_horner, lambda: (0.9, list(COEFFS)), (0,),
                  "Horner, degree 200, coefficients a list of floats", "x", small=True),

@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import ast
 import builtins
+import os
 import math
 import types
 
 from pygote.analysis.activity import analyse
-from pygote.errors import DifferentiationError
+from pygote.errors import DifferentiationError, where
 from pygote.frontend import get_source, normalize
 from pygote.rules.registry import NONDIFFERENTIABLE, RULES
 from pygote.runtime import access, dispatch, shadows
@@ -143,6 +144,8 @@ def clear_cache() -> None:
 
 
 _SCALAR_TYPES = (float, int, bool)
+_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+_RULES = os.path.join(_PACKAGE, "rules") + os.sep  # replacements are differentiated
 
 
 def adjoint_of(fn, args=(), kwargs=None, constant=(), top=False):
@@ -205,6 +208,17 @@ def _normalize(node, filename):
 
 def transform(fn, arg_types=(), kwarg_names=(), nargs=None, constant=(), top=False) -> Adjoint:
     """Run the whole pipeline on ``fn`` (no cache)."""
+    filename = fn.__code__.co_filename  # not __module__: functools.wraps copies that
+    if filename.startswith(_PACKAGE) and not filename.startswith(_RULES):
+        location = dispatch.user_location(2)
+        reached = f", reached at {where(*location)}" if location[0] else ""
+        raise DifferentiationError(
+            f"pygote cannot yet differentiate through its own transforms (here: a pygote "
+            f"transform of {fn.__qualname__}{reached}): higher-order derivatives "
+            "(pg.grad of a function that itself calls pg.grad, pg.gradient or pg.pullback "
+            "on the differentiated variable) come with forward mode. Differentiate once, "
+            "or compute the inner derivative by hand with pg.custom_vjp."
+        )
     src = get_source(fn)
     node = _normalize(src.node, src.filename)
     src = _WithNormalized(src, node)
