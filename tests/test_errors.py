@@ -120,3 +120,17 @@ def test_nested_transforms_are_refused_plainly_for_now():
         pg.grad(pg.grad(math.sin))(0.5)
     with pytest.raises(pg.DifferentiationError, match="higher-order derivatives"):
         pg.gradient(lambda x: pg.gradient(lambda y: x * y * y, x)[0], 1.5)
+
+
+def match_stmt(x):
+    match x:
+        case 1.0:
+            return 0.0
+        case _:
+            return x * 2.0
+
+
+def test_match_statement_is_refused_with_its_line():
+    with pytest.raises(pg.DifferentiationError, match="match") as info:
+        pg.gradient(match_stmt, 2.0)
+    assert f"line {match_stmt.__code__.co_firstlineno + 1}" in str(info.value)

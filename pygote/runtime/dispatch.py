@@ -196,9 +196,28 @@ def _call_python(f, args, kwargs, constant=()):
             for cell, ct in zip(cells, free_cts):
                 if ct is not None and cell is not None:
                     acc(cell, None, ct)
+        if f.__defaults__ and len(args) < adjoint.n_positional:
+            _defaults_cotangents(f, adjoint, cts, len(args), kwargs)
         return adjoint.to_call(cts, len(args), kwargs)
 
     return ans, pullback
+
+
+def _defaults_cotangents(f, adjoint, cts, nargs, kwargs):
+    """Parameters left to their defaults: their cotangents wait on the function object,
+    for the statement that defined it (``def inner(v, k=x * 2.0)``) to take."""
+    from pygote.runtime import shadows
+
+    first_default = adjoint.n_positional - len(f.__defaults__)
+    for i in range(max(nargs, first_default), adjoint.n_positional):
+        ct = cts[i]
+        if ct is None or adjoint.params[i] in (kwargs or ()):
+            continue
+        entry = shadows._entry(f, None)
+        if entry[1] is None:
+            entry[1] = {}
+        k = i - first_default
+        entry[1][k] = ct if entry[1].get(k) is None else entry[1][k] + ct
 
 
 # ---------------------------------------------------------------- methods

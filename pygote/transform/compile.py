@@ -46,6 +46,14 @@ def _cell_ct(func, name):
     return None if entry is None else entry[1]
 
 
+def _default_ct(func, k):
+    """Take the cotangent that calls left for ``func``'s ``k``-th default value."""
+    entry = shadows.current.shadows.get(id(func))
+    if entry is None or not isinstance(entry[1], dict):
+        return None
+    return entry[1].pop(k, None)
+
+
 def _put_cell_ct(func, name, ct):
     """Hand a closure the cotangent of a variable it writes with ``nonlocal``."""
     code = getattr(func, "__code__", None)
@@ -65,7 +73,7 @@ HELPERS = {
     "_setattr": access.setattr_, "_setattr_back": access.setattr_back,
     "_augassign": access.augassign, "_augassign_back": access.augassign_back,
     "_delitem": access.delitem, "_delitem_back": access.delitem_back,
-    "_iterate": access.iterate, "_cell_ct": _cell_ct, "_put_cell_ct": _put_cell_ct, "_stale": _stale,
+    "_iterate": access.iterate, "_cell_ct": _cell_ct, "_put_cell_ct": _put_cell_ct, "_default_ct": _default_ct, "_stale": _stale,
     "_sin": math.sin, "_cos": math.cos, "_sinh": math.sinh, "_cosh": math.cosh,
     "_sqrt": math.sqrt, "_exp": math.exp, "_log": math.log, "_copysign": math.copysign,
     "_LN2": math.log(2.0), "_LN10": math.log(10.0), "_TWO_OVER_SQRTPI": 2.0 / math.sqrt(math.pi),
@@ -228,7 +236,10 @@ def transform(fn, arg_types=(), kwarg_names=(), nargs=None, constant=(), top=Fal
     scalar_params = {p for p, t in zip(positional, arg_types) if t in _SCALAR_TYPES}
     float_sequences = {p for p, t in zip(positional, arg_types) if type(t) is tuple}
     # parameters left to their defaults are constants of this call pattern
-    if nargs is None:
+    from pygote.frontend.source import KNOWN_SOURCES
+
+    if nargs is None or fn.__code__ in KNOWN_SOURCES:
+        # a def inside differentiated code may take defaults computed from active values
         constant_params = set()
     else:
         defaults = dict(zip(reversed(positional), reversed(fn.__defaults__ or ())))

@@ -116,7 +116,7 @@ class _Lines:
 RESERVED = frozenset("""
     _saved _dret _stack _push _pop _ _acc _take _call _call_masked _call_method _binop _unop _getattr
     _acc_attr _getitem _acc_getitem _setitem _setitem_back _setattr _setattr_back
-    _augassign _augassign_back _iterate _cell_ct _put_cell_ct _dfree _stale _sin _cos _sinh _cosh _sqrt
+    _augassign _augassign_back _iterate _cell_ct _put_cell_ct _default_ct _dfree _stale _sin _cos _sinh _cosh _sqrt
     _exp _log _copysign _LN2 _LN10 _TWO_OVER_SQRTPI _DEG _RAD _delitem _delitem_back
 """.split())
 _FORWARD_STEMS = {"pb", "rec", "old", "aug", "n", "seq", "try", "exc", "item", "branch"}
@@ -999,6 +999,14 @@ class Generator:
 
     def s_FunctionDef(self, s):
         f, b = self.plain(s, [s.name])
+        defaults_lines = _Lines()
+        for k, default in enumerate(s.args.defaults):  # computed here, read by calls
+            if self.is_active(default):
+                self.need(s.name, default.id)
+                d = self.adj(default.id)
+                defaults_lines.add(f"{d} = _acc({default.id}, {d}, _default_ct({s.name}, {k}))",
+                                   s.lineno)
+        b.items = defaults_lines.items + b.items
         captured = self.captured(s)
         if captured:
             self.need(s.name)

@@ -143,6 +143,73 @@ def raise_mid_loop(x):
     return total * x
 
 
+def class_inside(x):
+    class P:
+        def __init__(self, v):
+            self.v = v
+
+        def sq(self):
+            return self.v * self.v
+
+    return P(x).sq()
+
+
+def dict_unpack(x):
+    a = {"p": x, "q": 2.0}
+    b = {**a, "r": x * 3.0}
+    return b["p"] * b["r"] + b["q"]
+
+
+def walrus(x):
+    if (y := x * 2.0) > 1.0:
+        return y * y
+    return y
+
+
+def set_comp(x):
+    s = {round(v, 3) for v in [x, x * 2.0]}
+    return x * len(s)
+
+
+def star_expr(x, y, z):
+    a, *rest = [x, y, z]
+    return a * sum(rest)
+
+
+def nested_default(x):
+    def inner(v, k=x * 2.0):
+        return v * k
+
+    return inner(3.0)
+
+
+def generator_in_call(xs):
+    return max(v * v for v in xs) + min(v for v in xs)
+
+
+def string_ops(x):
+    parts = "a,b,c".split(",")
+    return x * len(parts) + float(len("".join(parts)))
+
+
+def assert_and_raise(x):
+    assert x > 0, "positive"
+    return math.log(x)
+
+
+def chained(x):
+    return x * 2.0 if 0.0 < x < 1.0 < 2.0 else -x
+
+
+def slices_neg_step(x):
+    return np.sum(x[::-1] * np.arange(len(x)))
+
+
+def complex_mix(z):
+    w = z * 1j + np.conj(z)
+    return abs(w) ** 2
+
+
 _rng = np.random.default_rng(1)
 CASES = [
     (f_memo, (0.7,)),
@@ -164,6 +231,18 @@ CASES = [
     (try_in_loop, (0.6,)),
     (heat, (np.linspace(0.0, 1.0, 20) ** 2,)),
     (raise_mid_loop, (0.7,)),
+    (class_inside, (1.3,)),
+    (dict_unpack, (0.4,)),
+    (walrus, (0.8,)),
+    (set_comp, (0.3,)),
+    (star_expr, (1.0, 2.0, 3.0)),
+    (nested_default, (0.5,)),
+    (generator_in_call, ([0.5, -1.5, 2.0],)),
+    (string_ops, (1.1,)),
+    (assert_and_raise, (2.0,)),
+    (chained, (0.5,)),
+    (slices_neg_step, (np.array([1.0, 2.0, 3.0]),)),
+    (complex_mix, (1.0 + 2.0j,)),
 ]
 
 
