@@ -2,6 +2,7 @@
 rows with enumerate, objects keeping history, in-place simulation steps, exceptions
 raised in callees and inside loops in a try), against finite differences."""
 
+import functools  # noqa: F401  (programs may use it)
 import math
 
 import numpy as np
@@ -210,7 +211,75 @@ def complex_mix(z):
     return abs(w) ** 2
 
 
+def two_level_closure(x):
+    def mid(y):
+        def inner(z):
+            return x * y * z
+
+        return inner(2.0) + inner(y)
+
+    return mid(3.0 * x)
+
+
+def closure_returned_and_called_later(x):
+    def make(a):
+        return lambda t: a * t * t
+
+    fs = [make(x), make(2.0 * x)]
+    return sum(f(1.5) for f in fs)
+
+
+def recursive_closure(x):
+    def go(n, acc):
+        if n == 0:
+            return acc
+        return go(n - 1, acc * x + 1.0)
+
+    return go(5, 0.0)
+
+
+def while_true_break(x):
+    i = 0
+    y = x
+    while True:
+        y = math.sin(y) + x
+        i += 1
+        if i >= 4:
+            break
+    return y
+
+
+def list_of_lists(m):
+    total = 0.0
+    for row in m:
+        for v in row:
+            total += v * v
+    return total
+
+
+def numpy_scalar_ops(x):
+    s = np.float64(x) * 2.0
+    t = np.sqrt(s) + np.exp(-s)
+    return float(t)
+
+
+def kwargs_only(x, *, scale=2.0, shift):
+    return x * scale + shift
+
+
+def call_kwargs_only(x, y):
+    return kwargs_only(x, shift=y) + kwargs_only(y, scale=x, shift=1.0)
+
+
+def matrix_power_iter(A, v):
+    for _ in range(3):
+        v = A @ v
+        v = v / np.linalg.norm(v)
+    return v @ A @ v
+
+
 _rng = np.random.default_rng(1)
+_A = _rng.standard_normal((3, 3))
 CASES = [
     (f_memo, (0.7,)),
     (
@@ -243,6 +312,14 @@ CASES = [
     (chained, (0.5,)),
     (slices_neg_step, (np.array([1.0, 2.0, 3.0]),)),
     (complex_mix, (1.0 + 2.0j,)),
+    (two_level_closure, (0.7,)),
+    (closure_returned_and_called_later, (0.9,)),
+    (recursive_closure, (0.6,)),
+    (while_true_break, (0.4,)),
+    (list_of_lists, ([[1.0, 2.0], [3.0]],)),
+    (numpy_scalar_ops, (0.8,)),
+    (call_kwargs_only, (1.2, 0.3)),
+    (matrix_power_iter, (_A + _A.T, np.ones(3))),
 ]
 
 
