@@ -85,13 +85,34 @@ def _strip_declarations(stmts: list[ast.stmt], found: dict[type, list[str]]) -> 
     return out
 
 
+class _SignedConstants(ast.NodeTransformer):
+    """``-1`` is ``UnaryOp(USub, Constant(1))`` in the AST: make it the constant it is, so
+    that later passes keep it as an atom (``u[1:-1]`` stays a slice of constants)."""
+
+    def visit_UnaryOp(self, node):
+        self.generic_visit(node)
+        value = getattr(node.operand, "value", None)
+        if (isinstance(node.operand, ast.Constant) and type(value) in (int, float, complex)
+                and isinstance(node.op, (ast.USub, ast.UAdd))):
+            folded = -value if isinstance(node.op, ast.USub) else value
+            return ast.copy_location(ast.Constant(folded), node)
+        return node
+
+
+def _fold_signed_constants(fn: ast.FunctionDef) -> None:
+    for i, statement in enumerate(fn.body):
+        fn.body[i] = _SignedConstants().visit(statement)
+
+
 def prepare(fn: ast.FunctionDef, filename: str | None = None,
         *, copy_input: bool = True) -> ast.FunctionDef:
-    """Validate ``fn`` (raising ``DifferentiationError``) and hoist global/nonlocal."""
+    """Validate ``fn`` (raising ``DifferentiationError``), fold signed numeric constants
+    and hoist global/nonlocal."""
     where = Where(fn, filename)
     _check(fn, where)
     if copy_input:  # normalize() passes its own private copy
         fn = copy.deepcopy(fn)
+    _fold_signed_constants(fn)
     found: dict = {}
     body = _strip_declarations(fn.body, found)
     decls = []
