@@ -22,7 +22,10 @@ folded onto the triangle that was read, zero on the other.
 from __future__ import annotations
 
 import numpy as np
-from numpy.lib.array_utils import normalize_axis_tuple
+try:
+    from numpy.lib.array_utils import normalize_axis_tuple
+except ImportError:  # NumPy 1.x
+    from numpy.core.numeric import normalize_axis_tuple
 
 # The aliases below copy the rules of their numpy counterparts: make sure they exist.
 import pygote.rules.numpy_products  # noqa: F401

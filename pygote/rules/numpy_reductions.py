@@ -12,7 +12,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numpy.lib.array_utils import normalize_axis_tuple
+try:
+    from numpy.lib.array_utils import normalize_axis_tuple
+except ImportError:  # NumPy 1.x
+    from numpy.core.numeric import normalize_axis_tuple
 
 from pygote.rules.registry import defvjp
 
