@@ -6,7 +6,9 @@
 - :func:`check_gradient` / :func:`check_hessian` compare a gradient (a Hessian) with
   central finite differences of the PLAIN workload, along random directions.
 - :func:`median_time` times a zero-argument callable: medians of ``repeats`` repeats,
-  each a batch of calls lasting at least ``min_time`` seconds.
+  each a batch of calls lasting at least ``min_time`` seconds (the garbage collector
+  stays on: collecting what a system allocates is part of its cost);
+  :func:`median_times_interleaved` does the same for several callables in turn.
 """
 
 from __future__ import annotations
@@ -161,10 +163,9 @@ def check_hessian(f, args, argnums, hess, rtol=1e-5, seed=1):
 # ---------------------------------------------------------------- timing
 
 
-def median_time(fn, min_time=0.2, repeats=7, max_calls=None):
-    """Median seconds per call of ``fn()``: ``repeats`` batches of n calls, n the smallest
-    power of two whose batch lasts at least ``min_time`` (found by doubling)."""
-    fn()  # warm
+def _calibrate(fn, min_time, max_calls=None):
+    """(n, seconds of the last batch): n the smallest power of two (found by doubling,
+    jumping at most x16 at a time) whose batch of calls lasts at least ``min_time``."""
     n = 1
     while True:
         t0 = time.perf_counter()
@@ -172,20 +173,48 @@ def median_time(fn, min_time=0.2, repeats=7, max_calls=None):
             fn()
         dt = time.perf_counter() - t0
         if dt >= min_time or (max_calls is not None and n >= max_calls):
-            break
-        # jump close to the target, at most x16 at a time
+            return n, dt
         grow = 2
         while grow < 16 and dt * grow * 2 < min_time * 1.2:
             grow *= 2
         n *= grow
+
+
+def _summary(times, n):
+    return {"median": statistics.median(times), "repeats": len(times), "calls": n,
+            "min": min(times), "max": max(times)}
+
+
+def median_time(fn, min_time=0.2, repeats=7, max_calls=None):
+    """Median seconds per call of ``fn()``: ``repeats`` batches of n calls, each batch
+    lasting at least ``min_time`` (the calibration's last batch counts as the first)."""
+    fn()  # warm
+    n, dt = _calibrate(fn, min_time, max_calls)
     times = [dt / n]
     for _ in range(repeats - 1):
         t0 = time.perf_counter()
         for _ in range(n):
             fn()
         times.append((time.perf_counter() - t0) / n)
-    return {"median": statistics.median(times), "repeats": repeats, "calls": n,
-            "min": min(times), "max": max(times)}
+    return _summary(times, n)
+
+
+def median_times_interleaved(fns: dict, min_time=0.2, repeats=7):
+    """:func:`median_time` of several callables, their repeats taken in turn (round
+    robin), so that a slow drift of the machine spreads over all of them alike."""
+    cal = {}
+    for k, fn in fns.items():
+        fn()
+        cal[k] = _calibrate(fn, min_time)
+    times = {k: [dt / n] for k, (n, dt) in cal.items()}
+    for _ in range(repeats - 1):
+        for k, fn in fns.items():
+            n = cal[k][0]
+            t0 = time.perf_counter()
+            for _ in range(n):
+                fn()
+            times[k].append((time.perf_counter() - t0) / n)
+    return {k: _summary(ts, cal[k][0]) for k, ts in times.items()}
 
 
 def fit_line(xs, ys):

@@ -7,6 +7,7 @@ chart is skipped and the rest is written.
 from __future__ import annotations
 
 import json
+import math
 import os
 
 from benchmarks.peers import LABELS, PEERS
@@ -110,11 +111,20 @@ def markdown(results) -> str:
                 if "speedup_of_pygote" in rec:
                     row.append(_ratio(rec["speedup_of_pygote"]))
                 elif rec.get("status") == "ok":
-                    row.append("(pygote: " + (_status_cell(w["peers"]["pygote"]) or "-") + ")")
+                    row.append("n/a (pygote)")
                 else:
                     row.append(_status_cell(rec) or "-")
             rows.append(row)
+        row = ["**geometric mean**"]
+        for p in others:
+            sp = [w["peers"][p]["speedup_of_pygote"] for w in wls.values()
+                  if "speedup_of_pygote" in w["peers"].get(p, {})]
+            row.append(f"**{_ratio(math.exp(sum(map(math.log, sp)) / len(sp)))}** "
+                       f"({len(sp)})" if sp else "-")
+        rows.append(row)
         L.append(_table(["workload"] + [LABELS[p] for p in others], rows) + "\n")
+        L.append("\"n/a (pygote)\": pygote has no such function yet. The geometric mean is "
+                 "over the workloads where both were timed (their number in parentheses).\n")
 
     # ---- absolute times
     L.append("## Gradient times\n")
@@ -280,6 +290,12 @@ def write_chart(results, path):
         for bar, t in zip(bars, txt):
             ax.text(bar.get_width() * 1.05, bar.get_y() + bar.get_height() / 2, t,
                     va="center", fontsize=6)
+        for i, w in enumerate(wls):  # say why a bar is missing
+            rec = results["workloads"][w]["peers"].get(p, {})
+            if rec.get("status") != "ok":
+                ax.text(1.0, i + (k - (len(peers) - 1) / 2) * height,
+                        f" {LABELS[p]}: {_status_cell(rec) or '-'}".replace("**", "")[:60],
+                        va="center", fontsize=6, color=colors.get(p, "black"))
     ax.set_xscale("log")
     ax.axvline(1.0, color="black", lw=0.8)
     ax.set_yticks(range(len(wls)))
