@@ -24,35 +24,8 @@ import pygote as pg  # noqa: E402
 
 # ---------------------------------------------------------------- workloads
 
-
-def sincos(x):
-    return math.sin(math.cos(x))
-
-
-def loop(x):
-    y = x
-    for _ in range(1000):
-        y = y * x * 0.999 + math.sin(y) * 0.001
-    return y
-
-
-COEFFS = [1.0 / (k + 1) for k in range(201)]
-
-
-def poly_horner(x, coeffs):
-    y = 0.0
-    for c in coeffs:
-        y = y * x + c
-    return y
-
-
-def mlp_loss(W1, b1, W2, b2, X, labels):
-    h = np.tanh(X @ W1 + b1)
-    logits = h @ W2 + b2
-    m = np.max(logits, axis=1, keepdims=True)
-    z = logits - m
-    logp = z - np.log(np.sum(np.exp(z), axis=1, keepdims=True))
-    return -np.mean(logp[np.arange(X.shape[0]), labels])
+from benchmarks.workloads import COEFFS, WORKLOADS, loop, poly_horner, sincos  # noqa: E402
+from benchmarks.workloads import mlp as mlp_loss  # noqa: E402
 
 
 def thirty_lines(x, y):
@@ -111,13 +84,7 @@ def _median_time(fn, min_time=0.2, repeats=7):
 
 
 def main():
-    rng = np.random.default_rng(0)
-    X = rng.standard_normal((128, 784))
-    labels = rng.integers(0, 10, 128)
-    W1 = rng.standard_normal((784, 256)) * 0.05
-    b1 = np.zeros(256)
-    W2 = rng.standard_normal((256, 10)) * 0.05
-    b2 = np.zeros(10)
+    W1, b1, W2, b2, X, labels = WORKLOADS["mlp"].make_inputs()
     cases = [
         ("sincos", sincos, (0.7,), 10),
         ("loop (1000 iterations)", loop, (0.9,), 5),
