@@ -17,9 +17,9 @@ import copy
 import statistics
 import time
 
-from benchmarks.threads import THREAD_VARS, configure_threads  # noqa: F401
+import numpy as np
 
-import numpy as np  # noqa: E402
+from benchmarks.threads import THREAD_VARS, configure_threads  # noqa: F401
 
 # ---------------------------------------------------------------- flattening
 

@@ -42,7 +42,9 @@ def _ratio(x):
         return f"{x:.0f}x"
     if x >= 10:
         return f"{x:.1f}x"
-    return f"{x:.2f}x"
+    if x >= 0.1:
+        return f"{x:.2f}x"
+    return f"{x:.2g}x"
 
 
 def _seconds(t):

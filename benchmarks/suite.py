@@ -226,8 +226,8 @@ def first_gradient(peer, workload, timeout=180.0):
     env["PYTHONPATH"] = ROOT + os.pathsep + env.get("PYTHONPATH", "")
     cmd = [sys.executable, os.path.join(HERE, "firstgrad.py"), peer, workload]
     try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env,
-                              cwd=ROOT)
+        proc = subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=timeout,
+                              env=env, cwd=ROOT)
     except subprocess.TimeoutExpired:
         return {"status": "timeout", "message": f"more than {timeout:.0f} s"}
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]

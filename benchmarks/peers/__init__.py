@@ -12,8 +12,8 @@ is reported as "not installed" and the rest runs on.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 # name -> (module inside this package, class name)
 PEERS = {

@@ -161,9 +161,10 @@ class Autograd:
 
     def load(self):
         global anp
+        from importlib.metadata import version
+
         import autograd
         import autograd.numpy as np_
-        from importlib.metadata import version
 
         anp = np_
         self.ag = autograd
