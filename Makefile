@@ -44,3 +44,7 @@ bench-quick: $(BENCH_STAMP)
 
 clean:
 	rm -rf $(VENV) build *.egg-info
+
+lint: $(STAMP)
+	$(BIN)/python -m pip install --quiet ruff
+	$(BIN)/python -m ruff check pygote
