@@ -212,7 +212,7 @@ def analyse(fn: ast.FunctionDef, free: list, scalar_params: set, resolve,
     changed = True
     while changed:
         changed = False
-        for target, reads, alias, _ in c.edges:
+        for target, reads, _alias, _ in c.edges:
             if target not in active and any(r in active for r in reads):
                 active.add(target)
                 changed = True
@@ -235,7 +235,7 @@ def analyse(fn: ast.FunctionDef, free: list, scalar_params: set, resolve,
     changed = True
     while changed:
         changed = False
-        for target, reads, alias, value in c.edges:
+        for target, _reads, _alias, value in c.edges:
             if target in scalar and not _is_scalar(value, scalar, resolve_global, target,
                                                    ranges, float_seqs):
                 scalar.discard(target)

@@ -113,7 +113,7 @@ def call(f, *args, **kwargs):
         return _construct(f, args, kwargs)
     if isinstance(f, (staticmethod, classmethod)):
         return call(f.__func__, *args, **kwargs)
-    method = getattr(t, "__call__", None)
+    method = getattr(t, "__call__", None)  # noqa: B004 (the method itself is wanted)
     if type(method) is FunctionType:
         return _shifted(call(method, f, *args, **kwargs), f)
     wrapped = getattr(f, "__wrapped__", None)
