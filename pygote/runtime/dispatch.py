@@ -64,22 +64,17 @@ def call(f, *args, **kwargs):
             _refuse_out(f)
         ans = f(*args, **kwargs)
         return ans, _rule_pullback(rule, ans, args, kwargs)
-    try:
-        writer = _INPLACE_FUNCTIONS.get(f)
-    except TypeError:
-        writer = None
-    if writer is not None:
-        return writer(*args, **kwargs)
     t = type(f)
-    if t is FunctionType:
-        replacement = None
-    else:
+    if t is not FunctionType:  # Python functions (the common case) skip these look-ups
         try:
+            special = _SPECIAL_CALLS.get(f)
             replacement = REPLACEMENTS.get(f)
-        except TypeError:
-            replacement = None
-    if replacement is not None:
-        f, t = replacement, FunctionType
+        except TypeError:  # unhashable callables
+            special = replacement = None
+        if special is not None:
+            return special(*args, **kwargs)
+        if replacement is not None:
+            f, t = replacement, FunctionType
     if t is FunctionType:
         if f in NONDIFFERENTIABLE:  # marked by the user: called as it is
             return f(*args, **kwargs), None
@@ -106,9 +101,6 @@ def call(f, *args, **kwargs):
             return cts[n:], {k: v for k, v in kw.items() if k not in bound_keywords} or None
 
         return ans, partial_pullback
-    special = _BUILTIN_CALLS.get(f) if t is not FunctionType else None
-    if special is not None:
-        return special(*args, **kwargs)
     if isinstance(f, type):
         return _construct(f, args, kwargs)
     if isinstance(f, (staticmethod, classmethod)):
@@ -539,8 +531,6 @@ def _namedtuple_replace(obj, **changes):
     return ans, pullback
 
 
-_INPLACE_FUNCTIONS = {np.copyto: inplace.copyto, np.put: inplace.put,
-                      np.fill_diagonal: inplace.fill_diagonal}
 
 
 def _plain(method):
@@ -640,8 +630,11 @@ def _acc_partial(p, cts, kw):
             entry[1][k] = add(entry[1].get(k), ct)
 
 
-_BUILTIN_CALLS = {getattr: _getattr_builtin, setattr: _setattr_builtin, dict: _dict_builtin,
-                  functools.partial: _partial_builtin}
+# callables with a recording of their own: builtins that read or write attributes and
+# containers, and NumPy functions that write into an existing array
+_SPECIAL_CALLS = {getattr: _getattr_builtin, setattr: _setattr_builtin, dict: _dict_builtin,
+                  functools.partial: _partial_builtin, np.copyto: inplace.copyto,
+                  np.put: inplace.put, np.fill_diagonal: inplace.fill_diagonal}
 
 
 def _construct(cls, args, kwargs):
