@@ -18,6 +18,7 @@ from pygote.api import (
     vjp,
     withgradient,
 )
+from pygote.api_forward import jacfwd, jvp, pushforward, show_jvp
 from pygote.custom import custom_vjp, nondifferentiable, register_vjp, rrule, stop_gradient
 from pygote.errors import DifferentiationError
 from pygote.runtime.structural import Structural
@@ -34,13 +35,17 @@ __all__ = [
     "elementwise_grad",
     "grad",
     "gradient",
+    "jacfwd",
     "jacobian",
     "jacrev",
+    "jvp",
     "nondifferentiable",
     "pullback",
+    "pushforward",
     "register_vjp",
     "rrule",
     "show_adjoint",
+    "show_jvp",
     "stop_gradient",
     "value_and_grad",
     "vjp",

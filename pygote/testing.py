@@ -1,9 +1,9 @@
 """Checking derivatives against finite differences: the generic rule tester.
 
-``check_rule(func, *args, **kwargs)`` checks the registered vjp of ``func`` at ``args``
-against central finite differences in random directions: for random ``v`` (input
+``check_rule(func, *args, **kwargs)`` checks the registered vjp and jvp of ``func`` at
+``args`` against central finite differences in random directions: for random ``v`` (input
 directions) and ``u`` (output cotangent) it compares ``<u, J v>`` computed by finite
-differences with ``<vjp(u), v>``. Arguments that are not floating arrays or floats are
+differences with ``<vjp(u), v>`` (reverse) and with ``<u, jvp(v)>`` (forward). Arguments that are not floating arrays or floats are
 held fixed. Each rules file's tests drive this with a line of inputs per rule.
 """
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from pygote.rules.registry import rule_for
-from pygote.runtime.values import fit, is_differentiable
+from pygote.runtime.values import fit, fit_tangent, is_differentiable
 
 __all__ = ["check_rule", "check_grads", "random_like", "inner"]
 
@@ -35,7 +35,7 @@ def inner(a, b) -> float:
     """Real inner product ``Re(sum(conj(a) * b))`` of two values (None is zero)."""
     if a is None or b is None:
         return 0.0
-    if isinstance(a, (list, tuple)):
+    if isinstance(a, (list, tuple)) or isinstance(b, (list, tuple)):
         return sum(inner(x, y) for x, y in zip(a, b))
     return float(np.real(np.sum(np.conj(np.asarray(a, dtype=complex)) * np.asarray(b))))
 
@@ -59,16 +59,21 @@ def check_rule(
     atol: float | None = None,
     trials: int = 2,
     seed: int = 0,
+    modes=("rev", "fwd"),
     **kwargs,
 ) -> None:
-    """Assert that the vjp registered for ``func`` matches finite differences at ``args``.
+    """Assert that the rules registered for ``func`` match finite differences at ``args``.
+
+    ``modes`` names the rules checked: ``"rev"`` the vjp, ``"fwd"`` the jvp.
 
     ``argnums`` defaults to every differentiable positional argument. Finite differences
     run in float64 (float32 inputs are promoted for the difference quotient); tolerances
     default by the lowest input precision.
     """
     rule = rule_for(func)
-    assert rule is not None and rule.vjp is not None, f"no vjp registered for {func!r}"
+    assert rule is not None, f"no rule registered for {func!r}"
+    assert "rev" not in modes or rule.vjp is not None, f"no vjp registered for {func!r}"
+    assert "fwd" not in modes or rule.jvp is not None, f"no jvp registered for {func!r}"
     if argnums is None:
         argnums = [i for i, a in enumerate(args) if is_differentiable(a)]
     low = any(
@@ -83,8 +88,6 @@ def check_rule(
         vs = [random_like(np.asarray(args[i], dtype=np.result_type(args[i], np.float64))
                           if not isinstance(args[i], (float, complex)) else args[i], rng)
               for i in argnums]
-        cts = rule.vjp(u, ans, *args, **kwargs)
-        lhs = sum(inner(fit(cts[i], args[i]), v) for i, v in zip(argnums, vs))
         h = 1e-6
         f64 = [np.asarray(a, dtype=np.result_type(a, np.float64)) if i in argnums and not
                isinstance(a, (float, complex)) else a for i, a in enumerate(args)]
@@ -93,11 +96,25 @@ def check_rule(
         fd = (np.asarray(plus, dtype=complex) - np.asarray(minus, dtype=complex)) / (2 * h)
         rhs = inner(u, fd)
         scale = max(1.0, abs(rhs))
-        assert abs(lhs - rhs) <= atol + rtol * scale, (
-            f"vjp of {rule.name} disagrees with finite differences: "
-            f"<vjp(u), v> = {lhs!r}, <u, J v> = {rhs!r} (args shapes "
-            f"{[np.shape(a) for a in args]}, kwargs {kwargs})"
-        )
+        shapes = f"(args shapes {[np.shape(a) for a in args]}, kwargs {kwargs})"
+        if "rev" in modes:
+            cts = rule.vjp(u, ans, *args, **kwargs)
+            lhs = sum(inner(fit(cts[i], args[i]), v) for i, v in zip(argnums, vs))
+            assert abs(lhs - rhs) <= atol + rtol * scale, (
+                f"vjp of {rule.name} disagrees with finite differences: "
+                f"<vjp(u), v> = {lhs!r}, <u, J v> = {rhs!r} {shapes}")
+        if "fwd" in modes:
+            tangents = [None] * len(args)
+            for i, v in zip(argnums, vs):
+                tangents[i] = v
+            dy = fit_tangent(rule.jvp(ans, tuple(tangents), *args, **kwargs), ans)
+            if isinstance(ans, (np.ndarray, np.generic)) and is_differentiable(ans):
+                assert dy is None or np.shape(dy) == np.shape(ans), (
+                    f"jvp of {rule.name} has shape {np.shape(dy)}, its output {np.shape(ans)}")
+            lhs = inner(u, dy)
+            assert abs(lhs - rhs) <= atol + rtol * scale, (
+                f"jvp of {rule.name} disagrees with finite differences: "
+                f"<u, jvp(v)> = {lhs!r}, <u, J v> = {rhs!r} {shapes}")
 
 
 def _leaves(x, path=()):

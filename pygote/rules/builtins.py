@@ -1,9 +1,12 @@
-"""Reverse rules for Python's builtin functions, and plain-Python replacements for its
-higher-order and iteration builtins (``map``, ``zip``, ``sorted``, ``functools.reduce`` ...).
+"""Reverse and forward rules for Python's builtin functions, and plain-Python replacements
+for its higher-order and iteration builtins (``map``, ``zip``, ``sorted``,
+``functools.reduce`` ...).
 
 Rules: ``abs``/``pow``/``divmod`` share the operator rules; ``sum``, ``min``, ``max``,
 ``list`` and ``tuple`` hand their iterable a cotangent of its own kind (a list for a list,
 a tuple for a tuple, an array for an array; ``None`` for iterators, which are used up).
+Going forward, the tangent of such an iterable arrives in the same kinds: a list or tuple
+of element tangents (``None`` entries are zeros) or an array.
 Functions whose result carries no gradient (``len``, ``round``, ``isinstance`` ...) are
 registered as nondifferentiable.
 
@@ -20,8 +23,12 @@ import functools
 
 import numpy as np
 
-from pygote.rules.operators import abs_vjp, mod_vjps, pow_base_vjp, pow_exponent_vjp
-from pygote.rules.registry import defreplacement, defvjp, defvjp_all, nondifferentiable
+from pygote.rules.operators import (
+    abs_jvp, abs_vjp, mod_jvp, mod_vjps, pow_base_vjp, pow_exponent_vjp, pow_jvp,
+)
+from pygote.rules.registry import (
+    defjvp, defreplacement, defvjp, defvjp_all, nondifferentiable,
+)
 from pygote.runtime.values import fit, is_differentiable, unbroadcast, zeros_like
 
 __all__ = [
@@ -48,10 +55,29 @@ defvjp(  # divmod(a, b) = (a // b, a % b): only the remainder has a gradient
     lambda g, ans, a, b: None if g[1] is None else mod_vjps[1](g[1], ans[1], a, b),
 )
 
+
+def _divmod_jvp(ans, ts, a, b):
+    t = mod_jvp(ans[1], ts, a, b)
+    return None if t is None else (None, t)
+
+
+defjvp(abs, abs_jvp)
+defjvp(pow, lambda ans, ts, a, b, *mod: None if mod else pow_jvp(ans, ts, a, b))
+defjvp(divmod, _divmod_jvp)
+
 # ---------------------------------------------------------------- conversions
+
+
+def _complex_jvp(ans, ts, *args):  # complex(re, im) = re + 1j * im
+    if len(ts) < 2 or ts[1] is None:
+        return ts[0] if ts else None
+    return 1j * ts[1] if ts[0] is None else ts[0] + 1j * ts[1]
+
 
 defvjp(float, lambda g, ans, x: g)  # fit casts back to float32 / a 0-d array
 defvjp(complex, lambda g, ans, re, im=0: g, lambda g, ans, re, im: -1j * g)  # re + 1j*im
+defjvp(float, lambda ans, ts, x: ts[0])  # fit_tangent drops an imaginary part
+defjvp(complex, _complex_jvp)
 
 
 def _sequence_ct(g, ans, x):
@@ -75,8 +101,18 @@ def _sequence_ct(g, ans, x):
     return None
 
 
+def _sequence_tangent(ans, ts, x):
+    """Tangent of ``list(x)`` / ``tuple(x)``: ``x``'s element tangents (an array's rows)."""
+    t = ts[0]
+    if t is None or not isinstance(x, (list, tuple, np.ndarray)):
+        return None
+    return type(ans)(t)
+
+
 defvjp(list, _sequence_ct)
 defvjp(tuple, _sequence_ct)
+defjvp(list, _sequence_tangent)
+defjvp(tuple, _sequence_tangent)
 
 # ---------------------------------------------------------------- reductions
 
@@ -96,7 +132,25 @@ def _sum_iterable(g, ans, xs, start=0):
     return None
 
 
+def _sum_jvp(ans, ts, xs, start=0):
+    """``sum(xs, start)``: the element tangents summed (an array's rows), plus ``start``'s."""
+    t = ts[0]
+    acc = ts[1] if len(ts) > 1 else None
+    if t is None:
+        return acc
+    if isinstance(t, np.ndarray):
+        rows = t.sum(axis=0)
+        return rows if acc is None else acc + rows
+    if not isinstance(xs, (list, tuple)):  # an iterator: its tangent cannot be read
+        return acc
+    for ti in t:
+        if ti is not None:
+            acc = ti if acc is None else acc + ti
+    return acc
+
+
 defvjp(sum, _sum_iterable, lambda g, ans, xs, start: g)
+defjvp(sum, _sum_jvp)
 
 
 def _winner(xs, ans, select, key):
@@ -134,8 +188,26 @@ def _minmax_vjp(select):
     return vjp
 
 
+def _minmax_jvp(select):
+    """jvp of ``min``/``max``: the tangent of the selected element (``key`` only selects)."""
+
+    def jvp(ans, ts, *args, key=None, **_):
+        if len(args) > 1:
+            i = _winner(args, ans, select, key)
+            return None if i is None else ts[i]
+        t = ts[0]
+        if t is None:
+            return None
+        i = _winner(args[0], ans, select, key)
+        return None if i is None else t[i]
+
+    return jvp
+
+
 defvjp_all(min, _minmax_vjp(_builtin_min))
 defvjp_all(max, _minmax_vjp(_builtin_max))
+defjvp(min, _minmax_jvp(_builtin_min))
+defjvp(max, _minmax_jvp(_builtin_max))
 
 # ---------------------------------------------------------------- no gradient
 

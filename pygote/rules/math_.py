@@ -1,11 +1,13 @@
-"""Reverse rules for Python's ``math`` and ``cmath`` modules, and ``digamma`` for ``lgamma``.
+"""Reverse and forward rules for Python's ``math`` and ``cmath`` modules, and ``digamma``
+for ``lgamma``.
 
 ``math`` functions take and return real floats, so their rules are plain float arithmetic
 (no NumPy on this scalar hot path). A derivative that is infinite at a point (``sqrt`` at
 0) gives ``inf`` instead of Python's ``ZeroDivisionError``. Sequence arguments
 (``fsum``, ``prod``, ``dist``) get a cotangent of the same kind: a list for a list, a tuple
-for a tuple, an array for an array. ``cmath`` rules follow the complex convention: a
-holomorphic ``f`` has vjp ``g * conj(f')``.
+for a tuple, an array for an array; their tangents arrive in those kinds too (``None``
+entries are zeros). ``cmath`` rules follow the complex convention: a holomorphic ``f`` has
+vjp ``g * conj(f')`` and jvp ``f' * t``.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import math
 
 import numpy as np
 
-from pygote.rules.registry import defvjp, defvjp_all, nondifferentiable
+from pygote.rules.registry import defjvp, defvjp, defvjp_all, nondifferentiable
 
 __all__ = ["digamma"]
 
@@ -56,6 +58,13 @@ def _like(cts, x):
 def _sized(x):
     """True for arguments whose elements can be given cotangents (not generators)."""
     return isinstance(x, (list, tuple, np.ndarray))
+
+
+def _plus(a, b):
+    """Sum of two tangents, ``None`` being zero."""
+    if a is None:
+        return b
+    return a if b is None else a + b
 
 
 # ---------------------------------------------------------------- digamma
@@ -119,6 +128,41 @@ defvjp(math.log1p, lambda g, ans, x: _div(g, 1.0 + x))
 defvjp(math.pow, _pow_x, _pow_y)
 defvjp(math.ldexp, lambda g, ans, x, i: math.ldexp(g, i))
 
+
+def _log_jvp(ans, ts, x, base=None):
+    tx = ts[0]
+    if base is None:
+        return None if tx is None else _div(tx, x)
+    log_base = math.log(base)
+    t = None if tx is None else tx / (x * log_base)
+    return t if ts[1] is None else _plus(t, -ts[1] * ans / (base * log_base))
+
+
+def _pow_jvp(ans, ts, x, y):  # the slopes of _pow_x and _pow_y
+    tx, ty = ts
+    t = None
+    if tx is not None and y != 0:
+        try:
+            t = tx * y * math.pow(x, y - 1)
+        except (ValueError, ZeroDivisionError):  # 0 ** negative: infinite slope
+            t = tx * y * math.inf
+    if ty is not None and x != 0:
+        t = _plus(t, ty * ans * math.log(abs(x)))
+    return t
+
+
+defjvp(math.sqrt, lambda ans, ts, x: None if ts[0] is None else _div(ts[0], ans + ans))
+defjvp(math.cbrt, lambda ans, ts, x: None if ts[0] is None else _div(ts[0], 3.0 * ans * ans))
+defjvp(math.exp, lambda ans, ts, x: None if ts[0] is None else ts[0] * ans)
+defjvp(math.exp2, lambda ans, ts, x: None if ts[0] is None else ts[0] * ans * _LN2)
+defjvp(math.expm1, lambda ans, ts, x: None if ts[0] is None else ts[0] * (ans + 1.0))
+defjvp(math.log, _log_jvp)
+defjvp(math.log2, lambda ans, ts, x: None if ts[0] is None else _div(ts[0], x * _LN2))
+defjvp(math.log10, lambda ans, ts, x: None if ts[0] is None else _div(ts[0], x * _LN10))
+defjvp(math.log1p, lambda ans, ts, x: None if ts[0] is None else _div(ts[0], 1.0 + x))
+defjvp(math.pow, _pow_jvp)
+defjvp(math.ldexp, lambda ans, ts, x, i: None if ts[0] is None else math.ldexp(ts[0], i))
+
 # ---------------------------------------------------------------- trigonometric, hyperbolic
 
 defvjp(math.sin, lambda g, ans, x: g * math.cos(x))
@@ -141,12 +185,46 @@ defvjp(math.atanh, lambda g, ans, x: _div(g, 1.0 - x * x))
 defvjp(math.degrees, lambda g, ans, x: g * (180.0 / math.pi))
 defvjp(math.radians, lambda g, ans, x: g * (math.pi / 180.0))
 
+
+def _atan2_jvp(ans, ts, y, x):  # d atan2(y, x) = (x dy - y dx) / (x^2 + y^2)
+    ty, tx = ts
+    if ty is None:
+        return None if tx is None else _div(-tx * y, x * x + y * y)
+    return _div(ty * x if tx is None else ty * x - tx * y, x * x + y * y)
+
+
+defjvp(math.sin, lambda ans, ts, x: None if ts[0] is None else ts[0] * math.cos(x))
+defjvp(math.cos, lambda ans, ts, x: None if ts[0] is None else -ts[0] * math.sin(x))
+defjvp(math.tan, lambda ans, ts, x: None if ts[0] is None else ts[0] * (1.0 + ans * ans))
+defjvp(math.asin,
+       lambda ans, ts, x: None if ts[0] is None else _div(ts[0], math.sqrt(1.0 - x * x)))
+defjvp(math.acos,
+       lambda ans, ts, x: None if ts[0] is None else _div(-ts[0], math.sqrt(1.0 - x * x)))
+defjvp(math.atan, lambda ans, ts, x: None if ts[0] is None else ts[0] / (1.0 + x * x))
+defjvp(math.atan2, _atan2_jvp)
+defjvp(math.sinh, lambda ans, ts, x: None if ts[0] is None else ts[0] * math.cosh(x))
+defjvp(math.cosh, lambda ans, ts, x: None if ts[0] is None else ts[0] * math.sinh(x))
+defjvp(math.tanh, lambda ans, ts, x: None if ts[0] is None else ts[0] * (1.0 - ans * ans))
+defjvp(math.asinh,
+       lambda ans, ts, x: None if ts[0] is None else ts[0] / math.sqrt(x * x + 1.0))
+defjvp(math.acosh,
+       lambda ans, ts, x: None if ts[0] is None else _div(ts[0], math.sqrt(x * x - 1.0)))
+defjvp(math.atanh, lambda ans, ts, x: None if ts[0] is None else _div(ts[0], 1.0 - x * x))
+defjvp(math.degrees, lambda ans, ts, x: None if ts[0] is None else ts[0] * (180.0 / math.pi))
+defjvp(math.radians, lambda ans, ts, x: None if ts[0] is None else ts[0] * (math.pi / 180.0))
+
 # ---------------------------------------------------------------- special functions
 
 defvjp(math.erf, lambda g, ans, x: g * _TWO_OVER_SQRT_PI * math.exp(-x * x))
 defvjp(math.erfc, lambda g, ans, x: -g * _TWO_OVER_SQRT_PI * math.exp(-x * x))
 defvjp(math.gamma, lambda g, ans, x: g * ans * digamma(x))
 defvjp(math.lgamma, lambda g, ans, x: g * digamma(x))
+defjvp(math.erf,
+       lambda ans, ts, x: None if ts[0] is None else ts[0] * _TWO_OVER_SQRT_PI * math.exp(-x * x))
+defjvp(math.erfc,
+       lambda ans, ts, x: None if ts[0] is None else -ts[0] * _TWO_OVER_SQRT_PI * math.exp(-x * x))
+defjvp(math.gamma, lambda ans, ts, x: None if ts[0] is None else ts[0] * ans * digamma(x))
+defjvp(math.lgamma, lambda ans, ts, x: None if ts[0] is None else ts[0] * digamma(x))
 
 # ---------------------------------------------------------------- sign, remainders
 
@@ -160,6 +238,22 @@ defvjp(math.copysign, lambda g, ans, x, y: g * math.copysign(1.0, x) * math.copy
 defvjp(math.fmod, lambda g, ans, x, y: g, _quotient)
 defvjp(math.remainder, lambda g, ans, x, y: g, _quotient)
 defvjp_all(math.modf, lambda g, ans, x: (g[0],))  # (fractional part, integral part)
+
+
+def _quotient_jvp(ans, ts, x, y):
+    tx, ty = ts
+    if ty is None:
+        return tx
+    return _plus(tx, -ty * round((x - ans) / y))
+
+
+defjvp(math.fabs, lambda ans, ts, x: None if ts[0] is None else ts[0] * _sign(x))
+defjvp(math.copysign,  # the sign of y is piecewise constant
+       lambda ans, ts, x, y: None if ts[0] is None
+       else ts[0] * math.copysign(1.0, x) * math.copysign(1.0, y))
+defjvp(math.fmod, _quotient_jvp)
+defjvp(math.remainder, _quotient_jvp)
+defjvp(math.modf, lambda ans, ts, x: None if ts[0] is None else (ts[0], None))
 
 # ---------------------------------------------------------------- norms and sums of sequences
 
@@ -196,10 +290,66 @@ def _prod(g, ans, xs, start=1):
     return (_like(others, xs),)
 
 
+def _dot(ts, xs):
+    """``sum(t * x)`` over the elements of a sequence with tangents ``ts`` (``None``: zeros)."""
+    acc = None
+    for t, x in zip(ts, xs):
+        if t is not None:
+            acc = t * x if acc is None else acc + t * x
+    return acc
+
+
+def _hypot_jvp(ans, ts, *coords):  # d|x| = <x, dx> / |x|
+    t = _dot(ts, coords)
+    if t is None:
+        return None
+    return t / ans if ans else 0.0 * t
+
+
+def _dist_jvp(ans, ts, p, q):  # d|p - q| = <p - q, dp - dq> / |p - q|
+    tp, tq = ts
+    if tp is None and tq is None:
+        return None
+    if not ans:
+        return 0.0
+    diff = [a - b for a, b in zip(p, q)]
+    t = None if tp is None else _dot(tp, diff)
+    if tq is not None:
+        dq = _dot(tq, diff)
+        t = t if dq is None else (-dq if t is None else t - dq)
+    return None if t is None else t / ans
+
+
+def _fsum_jvp(ans, ts, xs):
+    t = ts[0]
+    if t is None or not _sized(xs):
+        return None
+    return math.fsum(ti for ti in t if ti is not None)
+
+
+def _prod_jvp(ans, ts, xs, start=1):
+    """The running product carried with its tangent: ``d(p x) = dp x + p dx`` (zeros safe)."""
+    t = ts[0]
+    if t is None or not _sized(xs):
+        return None
+    p, dp = start, None
+    for x, tx in zip(xs, t):
+        if dp is not None:
+            dp = dp * x
+        if tx is not None:
+            dp = p * tx if dp is None else dp + p * tx
+        p = p * x
+    return dp
+
+
 defvjp_all(math.hypot, _hypot)
 defvjp_all(math.dist, _dist)
 defvjp_all(math.fsum, _fsum)
 defvjp_all(math.prod, _prod)
+defjvp(math.hypot, _hypot_jvp)
+defjvp(math.dist, _dist_jvp)
+defjvp(math.fsum, _fsum_jvp)
+defjvp(math.prod, _prod_jvp)
 
 # ---------------------------------------------------------------- integer-valued and predicates
 
@@ -213,8 +363,10 @@ nondifferentiable(
 
 
 def _holomorphic(func, deriv):
-    """Register ``func(z)`` with complex derivative ``deriv(ans, z)``: vjp ``g * conj(f')``."""
+    """Register ``func(z)`` with complex derivative ``deriv(ans, z)``: vjp ``g * conj(f')``,
+    jvp ``f' * t``."""
     defvjp(func, lambda g, ans, z: g * deriv(ans, z).conjugate())
+    defjvp(func, lambda ans, ts, z: None if ts[0] is None else deriv(ans, z) * ts[0])
 
 
 def _clog_z(g, ans, z, base=None):
@@ -264,4 +416,37 @@ defvjp(
     lambda g, ans, r, phi: g * cmath.exp(-1j * phi),
     lambda g, ans, r, phi: -1j * g * ans.conjugate(),
 )
+
+
+def _clog_jvp(ans, ts, z, base=None):  # log(z) / log(b)
+    tz = ts[0]
+    if base is None:
+        return None if tz is None else tz / z
+    log_base = cmath.log(base)
+    t = None if tz is None else tz / (z * log_base)
+    return t if ts[1] is None else _plus(t, -ts[1] * ans / (base * log_base))
+
+
+def _phase_jvp(ans, ts, z):  # d angle(z) = Im(dz / z)
+    t = ts[0]
+    return None if t is None or not z else (t / z).imag
+
+
+def _polar_jvp(ans, ts, z):  # (|z|, phase z): (Re(conj(z) dz) / |z|, Im(dz / z))
+    t, r = ts[0], ans[0]
+    if t is None or not r:
+        return None
+    return ((_conj(z) * t).real / r, (t / z).imag)
+
+
+def _rect_jvp(ans, ts, r, phi):  # d(r e^{i phi}) = dr e^{i phi} + i r e^{i phi} dphi
+    tr, tphi = ts
+    t = None if tr is None else tr * cmath.rect(1.0, phi)
+    return t if tphi is None else _plus(t, 1j * ans * tphi)
+
+
+defjvp(cmath.log, _clog_jvp)
+defjvp(cmath.phase, _phase_jvp)
+defjvp(cmath.polar, _polar_jvp)
+defjvp(cmath.rect, _rect_jvp)
 nondifferentiable(cmath.isnan, cmath.isinf, cmath.isfinite, cmath.isclose)

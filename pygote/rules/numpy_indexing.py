@@ -1,19 +1,20 @@
-"""Reverse rules for NumPy's gathers: indexing (``x[index]``), take, sort, and building
-arrays from nested lists (``np.array([x, y * 2, 3.0])``).
+"""Rules for NumPy's gathers: indexing (``x[index]``), take, sort, and building arrays
+from nested lists (``np.array([x, y * 2, 3.0])``).
 
 A gather copies entries of its input, so its vjp scatters the cotangent back; where an
 entry can be read more than once (integer-array indices, ``take``) the scatter must
-accumulate, which is what ``np.add.at`` does and plain assignment does not.
+accumulate, which is what ``np.add.at`` does and plain assignment does not. Its jvp is
+the same gather of the tangent (``x[index]`` itself is the runtime's: ``dx[index]``).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from pygote.rules.registry import defvjp
+from pygote.rules.registry import defjvp, defvjp
 from pygote.runtime.values import fit
 
-__all__ = ["getitem_vjp", "cotangent_like"]
+__all__ = ["getitem_vjp", "cotangent_like", "dense_tangent"]
 
 
 def _zeros(x, g):
@@ -69,8 +70,15 @@ def _take_vjp(g, ans, a, indices, axis=None, out=None, mode="raise"):
     return ct
 
 
+def _take_jvp(ans, tangents, a, indices, axis=None, out=None, mode="raise"):
+    t = tangents[0]
+    return None if t is None else np.take(t, indices, axis, mode=mode)
+
+
 defvjp(np.take, _take_vjp)
 defvjp(np.ndarray.take, _take_vjp)
+defjvp(np.take, _take_jvp)
+defjvp(np.ndarray.take, _take_jvp)
 
 
 def _along_axis(shape, indices, axis):
@@ -90,6 +98,8 @@ def _take_along_axis_vjp(g, ans, arr, indices, axis=-1):
 
 
 defvjp(np.take_along_axis, _take_along_axis_vjp)
+defjvp(np.take_along_axis, lambda ans, tangents, arr, indices, axis=-1: None
+       if tangents[0] is None else np.take_along_axis(np.asarray(tangents[0]), indices, axis))
 
 
 def _sort_vjp(g, ans, a, axis=-1, kind=None, order=None, **_):
@@ -104,7 +114,18 @@ def _sort_vjp(g, ans, a, axis=-1, kind=None, order=None, **_):
     return ct
 
 
+def _sort_jvp(ans, tangents, a, axis=-1, kind=None, order=None, **_):
+    # the tangent follows its value through the permutation (ties: see _sort_vjp)
+    t = tangents[0]
+    if t is None:
+        return None
+    if axis is None:
+        return np.ravel(t)[np.argsort(a, axis=None, kind="stable")]
+    return np.take_along_axis(np.asarray(t), np.argsort(a, axis=axis, kind="stable"), axis)
+
+
 defvjp(np.sort, _sort_vjp)
+defjvp(np.sort, _sort_jvp)
 
 
 # ---------------------------------------------------------------------------------------
@@ -121,10 +142,38 @@ def cotangent_like(g, x):
     return fit(g, x)
 
 
+def dense_tangent(t, x, dtype):
+    """The tangent ``t`` of array-like ``x`` (nested lists and tuples of arrays and scalars,
+    their tangents nested alike) as one array of ``x``'s shape: ``None`` entries, such as
+    those of constants and integers, are zeros of ``dtype``."""
+    if t is None:
+        return np.zeros(np.shape(x), dtype)
+    if isinstance(x, (list, tuple)):
+        return np.array([dense_tangent(ti, xi, dtype) for ti, xi in zip(t, x)], dtype)
+    return np.asarray(t)
+
+
 def _array_vjp(g, ans, x, *_, **__):
     # The reshape undoes ``ndmin`` and ``ascontiguousarray``'s promotion of 0-d to 1-d.
     return cotangent_like(np.reshape(g, np.shape(x)), x)
 
 
+def _array_jvp(func):
+    """``func(x, dtype, ...)`` builds an array from ``x``: of a nested list, stack the
+    entries' tangents; of an array, call ``func`` on the tangent, so that the tangent is a
+    copy exactly where the array is (the dtype is ``fit_tangent``'s to set)."""
+    def jvp(ans, tangents, x, *args, **kwargs):
+        t = tangents[0]
+        if t is None or not np.issubdtype(np.result_type(ans), np.inexact):
+            return None
+        if isinstance(x, (list, tuple)):
+            return np.reshape(dense_tangent(t, x, ans.dtype), np.shape(ans))  # ndmin
+        kwargs.pop("dtype", None)
+        kwargs.pop("like", None)
+        return func(t, *args[1:], **kwargs)
+    return jvp
+
+
 for _f in (np.array, np.asarray, np.asanyarray, np.ascontiguousarray, np.asfortranarray):
     defvjp(_f, _array_vjp)
+    defjvp(_f, _array_jvp(_f))

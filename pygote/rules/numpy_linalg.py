@@ -1,22 +1,28 @@
-"""Reverse rules for ``numpy.linalg``: norms, determinants, inverses and solves,
-factorisations (cholesky, eigh, svd, qr), matrix powers and products, and the numpy 2
-array-API aliases (``np.linalg.matmul``, ``outer``, ``vecdot``, ...).
+"""Reverse and forward rules for ``numpy.linalg``: norms, determinants, inverses and
+solves, factorisations (cholesky, eigh, svd, qr), matrix powers and products, and the
+numpy 2 array-API aliases (``np.linalg.matmul``, ``outer``, ``vecdot``, ...).
 
 Matrices are the last two axes and every rule works on stacks of them, written with
 ``@`` and ``_H`` (conjugate transpose) so that one formula serves real and complex
 inputs. The formulas are the standard matrix-calculus results (Giles, "An extended
 collection of matrix derivative results for forward and reverse mode algorithmic
-differentiation", 2008), in the registry's convention: a cotangent is the adjoint of the
-forward derivative applied to ``g``.
+differentiation", 2008): each jvp is the forward derivative (the plain differential,
+no conjugates), each vjp its adjoint applied to ``g``.
 
 Factorisations assume what makes their outputs differentiable functions of the input:
 distinct eigenvalues (``eigh``), distinct non-zero singular values (``svd``), full rank
 (``qr``, ``pinv``). For complex eigenvectors and singular vectors, only losses that do not
-depend on their arbitrary phases have a gradient.
+depend on their arbitrary phases have a gradient. Forward mode fixes how those phases
+move (``diag(V^H dV) = 0`` for eigh's V and svd's V, svd's U turning to match), and for
+the extra columns of ``svd(full_matrices=True)`` and ``qr(mode="complete")`` of a
+non-square matrix (any basis of a complement) it moves the basis as little as keeps it
+orthonormal: right for losses that do not depend on the choice of basis, the same caveat
+as the phases.
 
 ``eigh``, ``eigvalsh`` and ``cholesky`` read one triangle of their input (numpy ignores
 the other), so their cotangents are the true derivative of that: the symmetric gradient
-folded onto the triangle that was read, zero on the other.
+folded onto the triangle that was read, zero on the other; their tangents likewise see
+only the Hermitian matrix that the triangle of the input tangent stands for.
 """
 
 from __future__ import annotations
@@ -32,7 +38,7 @@ import pygote.rules.numpy_products  # noqa: F401
 import pygote.rules.numpy_shape  # noqa: F401
 from pygote.rules.numpy_indexing import cotangent_like
 from pygote.rules.numpy_shape import undiagonal
-from pygote.rules.registry import defvjp, defvjp_all, nondifferentiable, rule_for
+from pygote.rules.registry import defjvp, defvjp, defvjp_all, nondifferentiable, rule_for
 
 linalg = np.linalg
 conj = np.conj
@@ -77,19 +83,58 @@ def _fold(s, uplo="L"):
     return strict + _eye(n) * np.real(s)
 
 
+def _hermitian_tangent(t, uplo="L"):
+    """The tangent of the Hermitian matrix that a routine reading only the ``uplo``
+    triangle sees when its input moves by ``t``: that triangle mirrored, the diagonal real
+    (the forward counterpart of ``_fold``)."""
+    strict = np.tril(t, -1) if uplo.upper() == "L" else np.triu(t, 1)
+    return strict + _H(strict) + _eye(np.shape(t)[-1]) * np.real(t)
+
+
+def _trace(x):
+    return np.trace(x, axis1=-2, axis2=-1)
+
+
+def _sv_tangent(u, vh, t):
+    """``Re diag(U^H T V)``: how the singular values of ``U diag(s) V^H`` move along ``T``."""
+    return np.real(np.einsum("...ik,...ij,...kj->...k", conj(u), t, conj(vh)))
+
+
 def _solve_vec(a, b):
     """``a^{-1} b`` for a stack of vectors ``b`` (numpy 2's solve takes ``b`` of more than
     one axis as matrices)."""
     return linalg.solve(a, b[..., None])[..., 0]
 
 
-def _alias(new, old):
-    """Register ``new`` with the rule of ``old`` (the same maths under another name)."""
+def _alias(new, old, jvp):
+    """Register ``new`` with the vjp of ``old`` (the same maths under another name) and
+    forward rule ``jvp``."""
     rule = rule_for(old)
     if rule.per_arg is not None:
         defvjp(new, *rule.per_arg)
     else:
         defvjp_all(new, rule.vjp)
+    defjvp(new, jvp)
+
+
+def _linear_jvp(func):
+    """The forward rule of a function linear in its one argument: the function itself."""
+    def jvp(ans, tangents, x, *args, **kwargs):
+        return None if tangents[0] is None else func(tangents[0], *args, **kwargs)
+
+    return jvp
+
+
+def _bilinear_jvp(func):
+    """The forward rule of a function (real-)bilinear in its two arguments: the product
+    rule, ``f(da, b) + f(a, db)``."""
+    def jvp(ans, tangents, a, b, *args, **kwargs):
+        ta, tb = tangents[:2]
+        da = None if ta is None else func(ta, b, *args, **kwargs)
+        db = None if tb is None else func(a, tb, *args, **kwargs)
+        return db if da is None else da if db is None else da + db
+
+    return jvp
 
 
 # ---------------------------------------------------------------------------------------
@@ -143,16 +188,17 @@ def _matrix_norm_grad(x, n, p, axes):
     raise ValueError(f"pygote: invalid norm order {p!r} for matrices")
 
 
-def _norm_grad(g, ans, x, p, axes, keepdims, matrix):
+def _norm_grad(ans, x, p, axes, keepdims, matrix):
+    """d norm / d x as a cotangent ``G`` (the norm moves by ``Re sum(conj(G) dx)``)."""
     if not keepdims:
-        g, ans = np.expand_dims(g, axes), np.expand_dims(ans, axes)
+        ans = np.expand_dims(ans, axes)
     if matrix:
-        return g * _matrix_norm_grad(x, ans, p, axes)
-    return g * _vector_norm_grad(x, ans, p, axes)
+        return _matrix_norm_grad(x, ans, p, axes)
+    return _vector_norm_grad(x, ans, p, axes)
 
 
-def _norm_vjp(g, ans, x, ord=None, axis=None, keepdims=False):
-    x = np.asarray(x)
+def _norm_parts(x, ord, axis):
+    """``(p, axes, matrix)``: the order, the reduced axes and whether it is a matrix norm."""
     if axis is None:
         # ord=None: the 2-norm of x flattened (Frobenius for a matrix); else x is 1-d or 2-d
         axes = tuple(range(x.ndim))
@@ -161,24 +207,64 @@ def _norm_vjp(g, ans, x, ord=None, axis=None, keepdims=False):
     matrix = len(axes) == 2 and ord not in (None, "fro")
     if len(axes) == 2 and not matrix:
         ord = 2  # Frobenius: the 2-norm of the entries
-    return _norm_grad(g, ans, x, 2 if ord is None else ord, axes, keepdims, matrix)
+    return 2 if ord is None else ord, axes, matrix
+
+
+def _norm_pullback(g, ans, x, p, axes, keepdims, matrix):
+    if not keepdims:
+        g = np.expand_dims(g, axes)
+    return g * _norm_grad(ans, x, p, axes, keepdims, matrix)
+
+
+def _norm_pushforward(t, ans, x, p, axes, keepdims, matrix):
+    if t is None or (p == 0 and not matrix):  # a count of non-zeros: piecewise constant
+        return None
+    d = np.real(conj(_norm_grad(ans, x, p, axes, keepdims, matrix)) * t)
+    return np.sum(d, axis=axes, keepdims=keepdims)
+
+
+def _norm_vjp(g, ans, x, ord=None, axis=None, keepdims=False):
+    x = np.asarray(x)
+    p, axes, matrix = _norm_parts(x, ord, axis)
+    return _norm_pullback(g, ans, x, p, axes, keepdims, matrix)
+
+
+def _norm_jvp(ans, tangents, x, ord=None, axis=None, keepdims=False):
+    x = np.asarray(x)
+    p, axes, matrix = _norm_parts(x, ord, axis)
+    return _norm_pushforward(tangents[0], ans, x, p, axes, keepdims, matrix)
 
 
 def _vector_norm_vjp(g, ans, x, axis=None, keepdims=False, ord=2):
     x = np.asarray(x)
     axes = tuple(range(x.ndim)) if axis is None else normalize_axis_tuple(axis, x.ndim)
-    return _norm_grad(g, ans, x, ord, axes, keepdims, False)
+    return _norm_pullback(g, ans, x, ord, axes, keepdims, False)
+
+
+def _vector_norm_jvp(ans, tangents, x, axis=None, keepdims=False, ord=2):
+    x = np.asarray(x)
+    axes = tuple(range(x.ndim)) if axis is None else normalize_axis_tuple(axis, x.ndim)
+    return _norm_pushforward(tangents[0], ans, x, ord, axes, keepdims, False)
 
 
 def _matrix_norm_vjp(g, ans, x, keepdims=False, ord="fro"):
     x = np.asarray(x)
-    return _norm_grad(g, ans, x, ord, normalize_axis_tuple((-2, -1), x.ndim), keepdims,
-                      True)
+    return _norm_pullback(g, ans, x, ord, normalize_axis_tuple((-2, -1), x.ndim), keepdims,
+                          True)
+
+
+def _matrix_norm_jvp(ans, tangents, x, keepdims=False, ord="fro"):
+    x = np.asarray(x)
+    return _norm_pushforward(tangents[0], ans, x, ord, normalize_axis_tuple((-2, -1), x.ndim),
+                             keepdims, True)
 
 
 defvjp(linalg.norm, _norm_vjp)
 defvjp(linalg.vector_norm, _vector_norm_vjp)
 defvjp(linalg.matrix_norm, _matrix_norm_vjp)
+defjvp(linalg.norm, _norm_jvp)
+defjvp(linalg.vector_norm, _vector_norm_jvp)
+defjvp(linalg.matrix_norm, _matrix_norm_jvp)
 
 
 def _cond_vjp(g, ans, x, p=None):
@@ -200,7 +286,27 @@ def _cond_vjp(g, ans, x, p=None):
     return g * ni * _matrix_norm_grad(x, nx, p, axes) - _H(xi) @ d_inv @ _H(xi)
 
 
+def _cond_jvp(ans, tangents, x, p=None):
+    t = tangents[0]
+    if t is None:
+        return None
+    if p in (None, 2, -2):  # s_hi / s_lo: the quotient rule on the two that move
+        u, s, vh = linalg.svd(x, full_matrices=False)
+        ds = _sv_tangent(u, vh, t)
+        hi, lo = (0, -1) if p != -2 else (-1, 0)
+        return (ds[..., hi] * s[..., lo] - s[..., hi] * ds[..., lo]) / s[..., lo] ** 2
+    # norm(x) * norm(inv(x)), with d inv(x) = -inv(x) dx inv(x)
+    axes = (x.ndim - 2, x.ndim - 1)
+    xi = linalg.inv(x)
+    nx = linalg.matrix_norm(x, ord=p)
+    ni = linalg.matrix_norm(xi, ord=p)
+    d_nx = _norm_pushforward(t, nx, x, p, axes, False, True)
+    d_ni = _norm_pushforward(-xi @ t @ xi, ni, xi, p, axes, False, True)
+    return d_nx * ni + nx * d_ni
+
+
 defvjp(linalg.cond, _cond_vjp)
+defjvp(linalg.cond, _cond_jvp)
 nondifferentiable(linalg.matrix_rank)  # integer valued
 
 
@@ -213,6 +319,19 @@ nondifferentiable(linalg.matrix_rank)  # integer valued
 defvjp(linalg.det, lambda g, ans, a: _mat(g * conj(ans)) * _H(linalg.inv(a)))
 
 
+def _log_det_tangent(a, t):
+    """``tr(A^{-1} dA)``, the tangent of ``log det A`` (complex for complex A)."""
+    return None if t is None else _trace(linalg.solve(a, t))
+
+
+def _det_jvp(ans, tangents, a):
+    c = _log_det_tangent(a, tangents[0])
+    return None if c is None else ans * c
+
+
+defjvp(linalg.det, _det_jvp)
+
+
 def _slogdet_vjp(g, ans, a):
     # logabsdet = Re log det and sign = exp(i Im log det), with d log det = tr(A^{-1} dA).
     # A real sign is piecewise constant; a complex sign turns with Im log det.
@@ -223,10 +342,22 @@ def _slogdet_vjp(g, ans, a):
     return _mat(coef) * _H(linalg.inv(a))
 
 
+def _slogdet_jvp(ans, tangents, a):
+    c = _log_det_tangent(a, tangents[0])
+    if c is None:
+        return None
+    sign = ans[0]
+    d_sign = sign * 1j * np.imag(c) if np.iscomplexobj(sign) else None
+    return d_sign, np.real(c)
+
+
 defvjp(linalg.slogdet, _slogdet_vjp)
+defjvp(linalg.slogdet, _slogdet_jvp)
 
 # d(A^{-1}) = -A^{-1} dA A^{-1}
 defvjp(linalg.inv, lambda g, ans, a: -_H(ans) @ g @ _H(ans))
+defjvp(linalg.inv, lambda ans, tangents, a: None if tangents[0] is None
+       else -ans @ tangents[0] @ ans)
 
 
 def _solve_vjp_b(g, ans, a, b):
@@ -242,7 +373,21 @@ def _solve_vjp_a(g, ans, a, b):
     return -gb @ _H(ans)
 
 
+def _solve_jvp(ans, tangents, a, b):
+    # dx = A^{-1} (db - dA x)
+    ta, tb = tangents
+    vector = np.ndim(b) == 1
+    rhs = tb
+    if ta is not None:
+        ta_x = (ta @ ans[..., None])[..., 0] if vector else ta @ ans
+        rhs = -ta_x if rhs is None else rhs - ta_x
+    if rhs is None:
+        return None
+    return _solve_vec(a, rhs) if vector else linalg.solve(a, rhs)
+
+
 defvjp(linalg.solve, _solve_vjp_a, _solve_vjp_b)
+defjvp(linalg.solve, _solve_jvp)
 
 
 def _pinv_vjp(g, ans, a, *_, **__):
@@ -254,7 +399,18 @@ def _pinv_vjp(g, ans, a, *_, **__):
             + (_eye(m) - a @ p) @ gh @ (p @ ph))
 
 
+def _pinv_jvp(ans, tangents, a, *_, **__):
+    t = tangents[0]
+    if t is None:
+        return None
+    p, th = ans, _H(t)
+    m, n = np.shape(a)[-2:]
+    return (-p @ t @ p + (_eye(n) - p @ a) @ th @ (_H(p) @ p)
+            + (p @ _H(p)) @ th @ (_eye(m) - a @ p))
+
+
 defvjp(linalg.pinv, _pinv_vjp)
+defjvp(linalg.pinv, _pinv_jvp)
 
 
 # ---------------------------------------------------------------------------------------
@@ -274,7 +430,20 @@ def _cholesky_vjp(g, ans, a, upper=False):
     return _fold(s, "U" if upper else "L")
 
 
+def _cholesky_jvp(ans, tangents, a, upper=False):
+    # dL = L Phi(L^{-1} dA L^{-H}) for the Hermitian dA the read triangle stands for
+    t = tangents[0]
+    if t is None:
+        return None
+    low = _H(ans) if upper else ans
+    s = _hermitian_tangent(t, "U" if upper else "L")
+    x = linalg.solve(low, _H(linalg.solve(low, s)))  # L^{-1} (L^{-1} S)^H, S = S^H
+    dl = low @ (np.tril(x) * (1 - 0.5 * _eye(low.shape[-1])))
+    return _H(dl) if upper else dl
+
+
 defvjp(linalg.cholesky, _cholesky_vjp)
+defjvp(linalg.cholesky, _cholesky_jvp)
 
 
 # ---------------------------------------------------------------------------------------
@@ -304,8 +473,28 @@ def _eigvalsh_vjp(g, ans, a, UPLO="L"):
     return _fold(_eigh_cotangent(w, v, g, None), UPLO)
 
 
+def _eigh_jvp(ans, tangents, a, UPLO="L"):
+    # With P = V^H dA V: dw = diag(P), dV = V (F o P), F_ij = 1 / (w_j - w_i)
+    t = tangents[0]
+    if t is None:
+        return None
+    w, v = ans
+    p = _H(v) @ _hermitian_tangent(t, UPLO) @ v
+    return np.real(np.diagonal(p, 0, -2, -1)), v @ (_off_diagonal_inverse(w) * p)
+
+
+def _eigvalsh_jvp(ans, tangents, a, UPLO="L"):
+    t = tangents[0]
+    if t is None:
+        return None
+    _, v = linalg.eigh(a, UPLO)  # dw_i = v_i^H dA v_i needs the eigenvectors
+    return np.real(np.einsum("...ji,...jk,...ki->...i", conj(v), _hermitian_tangent(t, UPLO), v))
+
+
 defvjp(linalg.eigh, _eigh_vjp)
 defvjp(linalg.eigvalsh, _eigvalsh_vjp)
+defjvp(linalg.eigh, _eigh_jvp)
+defjvp(linalg.eigvalsh, _eigvalsh_jvp)
 
 
 # ---------------------------------------------------------------------------------------
@@ -347,11 +536,68 @@ def _svd_cotangent(a, u, s, vh, gu, gs, gvh):
     return u @ core @ vh + extra
 
 
+def _svd_tangents(u, s, vh, t):
+    """``(dU, ds, dV^H)`` of the reduced SVD ``A = U diag(s) V^H`` along ``dA = t``.
+
+    With ``P = U^H dA V``: ``ds = Re diag(P)``; off the diagonal ``U^H dU = F o (P S +
+    S P^H)`` and ``V^H dV = F o (S P + P^H S)``; on it U's columns take the phase
+    ``i Im diag(P) / s`` (and V's none); outside the spans of U and V the columns move by
+    ``(I - U U^H) dA V S^{-1}`` and ``(I - V V^H) dA^H U S^{-1}``.
+    """
+    m, k, n = u.shape[-2], s.shape[-1], vh.shape[-1]
+    v = _H(vh)
+    tv = t @ v
+    p, ph = _H(u) @ tv, _H(tv) @ u
+    f = _off_diagonal_inverse(s**2)
+    row, col = s[..., :, None], s[..., None, :]
+    om_u = f * (p * col + row * ph)
+    om_v = f * (row * p + ph * col)
+    if np.iscomplexobj(p):
+        om_u = om_u + _eye(k) * (1j * np.imag(np.diagonal(p, 0, -2, -1)) / s)[..., None, :]
+    du, dv = u @ om_u, v @ om_v
+    if m > k:
+        du = du + (tv - u @ p) / col
+    if n > k:
+        dv = dv + (_H(t) @ u - v @ ph) / col
+    return du, np.real(np.diagonal(p, 0, -2, -1)), _H(dv)
+
+
+def _complement_tangent(q, dq, k):
+    """The tangent of the columns ``q[..., k:]``, any orthonormal basis of the complement
+    of the first ``k`` (moving by ``dq``): the least motion keeping them orthonormal and
+    orthogonal to those, ``-Q_k (dQ_k^H Q_rest)``."""
+    return -q[..., :, :k] @ (_H(dq) @ q[..., :, k:])
+
+
+def _no_hermitian_svd():
+    raise NotImplementedError(
+        "pygote: no derivative for np.linalg.svd(..., hermitian=True); use hermitian=False "
+        "(same values for a Hermitian input) or eigh")
+
+
+def _svd_jvp(ans, tangents, a, full_matrices=True, compute_uv=True, hermitian=False):
+    t = tangents[0]
+    if hermitian:
+        _no_hermitian_svd()
+    if t is None:
+        return None
+    if not compute_uv:
+        u, _, vh = linalg.svd(a, full_matrices=False)
+        return _sv_tangent(u, vh, t)
+    u, s, vh = ans
+    k = s.shape[-1]
+    du, ds, dvh = _svd_tangents(u[..., :, :k], s, vh[..., :k, :], t)
+    if u.shape[-1] > k:  # full_matrices: the extra columns of U
+        du = np.concatenate([du, _complement_tangent(u, du, k)], axis=-1)
+    if vh.shape[-2] > k:
+        dv = _complement_tangent(_H(vh), _H(dvh), k)
+        dvh = np.concatenate([dvh, _H(dv)], axis=-2)
+    return du, ds, dvh
+
+
 def _svd_vjp(g, ans, a, full_matrices=True, compute_uv=True, hermitian=False):
     if hermitian:
-        raise NotImplementedError(
-            "pygote: no gradient for np.linalg.svd(..., hermitian=True); use hermitian=False "
-            "(same values for a Hermitian input) or eigh")
+        _no_hermitian_svd()
     if not compute_uv:  # g is the cotangent of s: A's is U diag(g) V^H
         u, _, vh = linalg.svd(a, full_matrices=False)
         return (u * np.asarray(g)[..., None, :]) @ vh
@@ -376,6 +622,8 @@ def _svd_vjp(g, ans, a, full_matrices=True, compute_uv=True, hermitian=False):
 
 defvjp(linalg.svd, _svd_vjp)
 defvjp(linalg.svdvals, lambda g, ans, x: _svd_vjp(g, ans, x, compute_uv=False))
+defjvp(linalg.svd, _svd_jvp)
+defjvp(linalg.svdvals, lambda ans, tangents, x: _svd_jvp(ans, tangents, x, compute_uv=False))
 
 
 # ---------------------------------------------------------------------------------------
@@ -403,6 +651,39 @@ def _qr_square_cotangent(q, r, gq, gr):
     return _H(linalg.solve(r, _H(gx)))  # gx R^{-H}
 
 
+def _qr_square_tangents(q, r, t):
+    """``(dQ, dR)`` for ``A = QR`` with ``R`` square along ``dA = t``: the forward
+    formulas above."""
+    x = _H(linalg.solve(_H(r), _H(t)))  # dA R^{-1}
+    c = _H(q) @ x
+    om = np.tril(c, -1) - _H(np.tril(c, -1))
+    if np.iscomplexobj(c):
+        om = om + 1j * _eye(c.shape[-1]) * np.imag(c)
+    return q @ (om - c) + x, (c - om) @ r
+
+
+def _qr_jvp(ans, tangents, a, mode="reduced"):
+    t = tangents[0]
+    if mode not in ("reduced", "complete", "r"):
+        raise NotImplementedError(f"pygote: no derivative for np.linalg.qr(mode={mode!r})")
+    if t is None:
+        return None
+    q, r = linalg.qr(a) if mode == "r" else ans
+    m, n = np.shape(a)[-2:]
+    if m > n and q.shape[-1] > n:
+        # complete, tall: R's extra rows stay 0; Q's extra columns span the complement
+        dq, dr = _qr_square_tangents(q[..., :, :n], r[..., :n, :], t)
+        dq = np.concatenate([dq, _complement_tangent(q, dq, n)], axis=-1)
+        dr = np.concatenate([dr, np.zeros(np.shape(r[..., n:, :]), dr.dtype)], axis=-2)
+    elif m >= n:
+        dq, dr = _qr_square_tangents(q, r, t)
+    else:  # wide: A = [X | Y] with X = Q R_x square and R_y = Q^H Y
+        dq, dr_x = _qr_square_tangents(q, r[..., :, :m], t[..., :, :m])
+        dr_y = _H(dq) @ a[..., :, m:] + _H(q) @ t[..., :, m:]
+        dr = np.concatenate([dr_x, dr_y], axis=-1)
+    return dr if mode == "r" else (dq, dr)
+
+
 def _qr_vjp(g, ans, a, mode="reduced"):
     if mode == "r":
         q, r = linalg.qr(a)
@@ -428,6 +709,7 @@ def _qr_vjp(g, ans, a, mode="reduced"):
 
 
 defvjp(linalg.qr, _qr_vjp)
+defjvp(linalg.qr, _qr_jvp)
 
 
 # ---------------------------------------------------------------------------------------
@@ -459,7 +741,26 @@ def _matrix_power_vjp(g, ans, a, n):
     return -_H(ai) @ _power_cotangent(ai, g, -n) @ _H(ai)
 
 
+def _matrix_power_jvp(ans, tangents, a, n):
+    t, n = tangents[0], int(n)
+    if t is None or n == 0:
+        return None
+    if n < 0:  # A^n = (A^{-1})^|n|, d(A^{-1}) = -A^{-1} dA A^{-1}
+        a = linalg.inv(a)
+        t, n = -a @ t @ a, -n
+    # square and multiply, as numpy does, carrying the tangent by the product rule
+    z, dz, out, d_out = a, t, None, None
+    while True:
+        if n & 1:
+            out, d_out = (z, dz) if out is None else (out @ z, d_out @ z + out @ dz)
+        n >>= 1
+        if not n:
+            return d_out
+        z, dz = z @ z, dz @ z + z @ dz
+
+
 defvjp(linalg.matrix_power, _matrix_power_vjp)
+defjvp(linalg.matrix_power, _matrix_power_jvp)
 
 
 def _multi_dot_vjp(g, ans, arrays, *_, **__):
@@ -488,20 +789,39 @@ def _multi_dot_vjp(g, ans, arrays, *_, **__):
     return cotangent_like(cts, arrays)
 
 
+def _multi_dot_jvp(ans, tangents, arrays, *_, **__):
+    # the product left to right (1-d ends are a row and a column, as for @), with the
+    # product rule; tangents[0] has one entry per factor (None: a constant)
+    if tangents[0] is None:
+        return None
+    prod = d_prod = None
+    for k, (x, t) in enumerate(zip(arrays, tangents[0])):
+        x = np.asarray(x)
+        if k == 0:
+            prod, d_prod = x, t
+            continue
+        d_x = None if t is None else prod @ t
+        d_prod = d_x if d_prod is None else d_prod @ x if d_x is None else d_prod @ x + d_x
+        prod = prod @ x
+    return d_prod
+
+
 defvjp(linalg.multi_dot, _multi_dot_vjp)
+defjvp(linalg.multi_dot, _multi_dot_jvp)
 
 
 # ---------------------------------------------------------------------------------------
 # numpy 2's array-API aliases: the same maths as their numpy namesakes, matrices last
 # ---------------------------------------------------------------------------------------
 
-_alias(linalg.matmul, np.matmul)
-_alias(linalg.outer, np.outer)
-_alias(linalg.vecdot, np.vecdot)
-_alias(linalg.tensordot, np.tensordot)
-_alias(linalg.cross, np.cross)
-_alias(linalg.matrix_transpose, np.matrix_transpose)
+_alias(linalg.matmul, np.matmul, _bilinear_jvp(linalg.matmul))
+_alias(linalg.outer, np.outer, _bilinear_jvp(linalg.outer))
+_alias(linalg.vecdot, np.vecdot, _bilinear_jvp(linalg.vecdot))  # conj(x1): real-bilinear
+_alias(linalg.tensordot, np.tensordot, _bilinear_jvp(linalg.tensordot))
+_alias(linalg.cross, np.cross, _bilinear_jvp(linalg.cross))
+_alias(linalg.matrix_transpose, np.matrix_transpose, _linear_jvp(linalg.matrix_transpose))
 defvjp(linalg.diagonal, lambda g, ans, x, offset=0: undiagonal(g, np.shape(x), offset, -2, -1))
+defjvp(linalg.diagonal, _linear_jvp(linalg.diagonal))
 
 
 def _linalg_trace_vjp(g, ans, x, offset=0, dtype=None):
@@ -511,3 +831,4 @@ def _linalg_trace_vjp(g, ans, x, offset=0, dtype=None):
 
 
 defvjp(linalg.trace, _linalg_trace_vjp)
+defjvp(linalg.trace, _linear_jvp(linalg.trace))

@@ -1,10 +1,12 @@
-"""Reverse rules for the rest of NumPy's numerical toolbox: polynomials, convolution and
-correlation, interpolation, differences and gradients, the trapezoidal rule, covariance,
-meshgrid, nan_to_num, and the scalar types called as constructors (``np.float64(x)``).
+"""Reverse and forward rules for the rest of NumPy's numerical toolbox: polynomials,
+convolution and correlation, interpolation, differences and gradients, the trapezoidal
+rule, covariance, meshgrid, nan_to_num, and the scalar types called as constructors
+(``np.float64(x)``).
 
-Most of these are linear in the argument that carries the gradient, so their vjp is the
-adjoint operation: a correlation for a convolution, a scatter of interpolation weights
-for ``interp``, the reversed stencil for ``diff`` and ``gradient``.
+Most of these are linear in the argument that carries the gradient, so their jvp is the
+function itself applied to the tangent, and their vjp the adjoint operation: a
+correlation for a convolution, a scatter of interpolation weights for ``interp``, the
+reversed stencil for ``diff`` and ``gradient``.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import numpy as np
 
 import pygote.rules.numpy_shape  # noqa: F401  (copy's rule, checked below)
 from pygote.rules.numpy_indexing import cotangent_like
-from pygote.rules.registry import defvjp, defvjp_all, rule_for
+from pygote.rules.registry import defjvp, defvjp, defvjp_all, rule_for
 from pygote.runtime.values import unbroadcast
 
 conj = np.conj
@@ -35,6 +37,23 @@ def _pad_along(x, axis, before, after):
     widths = [(0, 0)] * np.ndim(x)
     widths[axis] = (before, after)
     return np.pad(x, widths)
+
+
+def _tangents(tangents, n):
+    """``tangents`` padded with ``None`` to ``n`` entries (defaults have no tangent)."""
+    return tuple(tangents) + (None,) * (n - len(tangents))
+
+
+def _dense(t):
+    """The tangent of a list argument (a list of tangents, ``None`` for zero) as an array."""
+    if isinstance(t, (list, tuple)):
+        return np.asarray([0.0 if x is None else x for x in t])
+    return t
+
+
+def _plus(a, b):
+    """Sum of two tangents, ``None`` being zero."""
+    return b if a is None else a if b is None else a + b
 
 
 def _diff_adjoint(g, axis):
@@ -63,7 +82,18 @@ def _polyval_vjp_x(g, ans, p, x):
     return g * conj(slope)
 
 
+def _polyval_jvp(ans, tangents, p, x):
+    # linear in p; in x the slope is the derivative polynomial
+    tp, tx = _tangents(tangents, 2)
+    coeffs = np.asarray(p)
+    dy = None if tp is None else np.polyval(_dense(tp), x)
+    if tx is not None and len(coeffs) > 1:
+        dy = _plus(dy, np.polyval(coeffs[:-1] * np.arange(len(coeffs) - 1, 0, -1), x) * tx)
+    return dy
+
+
 defvjp(np.polyval, _polyval_vjp_p, _polyval_vjp_x)
+defjvp(np.polyval, _polyval_jvp)
 
 
 # ---------------------------------------------------------------------------------------
@@ -104,6 +134,19 @@ defvjp(
 )
 
 
+def _bilinear_jvp(func):
+    """The product rule for a function (real-)bilinear in its first two arguments."""
+    def jvp(ans, tangents, a, v, *args, **kwargs):
+        ta, tv = _tangents(tangents, 2)[:2]
+        return _plus(None if ta is None else func(ta, v, *args, **kwargs),
+                     None if tv is None else func(a, tv, *args, **kwargs))
+
+    return jvp
+
+
+defjvp(np.convolve, _bilinear_jvp(np.convolve))
+
+
 def _correlate_full_g(g, a, v, args, kwargs):
     # correlate's 'same' window sits one further right when v is the longer (even) one
     n = min(len(a), len(v))
@@ -119,6 +162,7 @@ defvjp(
     lambda g, ans, a, v, *args, **kw: conj(np.correlate(_correlate_full_g(g, a, v, args, kw),
                                                         a, "valid"))[::-1],
 )
+defjvp(np.correlate, _bilinear_jvp(np.correlate))  # conj(v) is additive: real-bilinear
 
 
 # ---------------------------------------------------------------------------------------
@@ -188,6 +232,29 @@ defvjp(np.interp, _interp_vjp_x, None, _interp_vjp_fp, _interp_vjp_side("left"),
        _interp_vjp_side("right"))
 
 
+def _interp_jvp(ans, tangents, x, xp, fp, left=None, right=None, period=None):
+    tx, _, tfp, t_left, t_right = _tangents(tangents, 5)
+    dy = None
+    if tx is not None:  # the slope of the interval each x is in (0 outside the knots)
+        lo, hi, _, width, below, above = _interp_parts(x, xp, period)
+        fp_ = np.asarray(fp)
+        slope = (fp_[hi] - fp_[lo]) / np.where(width == 0, 1, width)
+        dy = np.where(below | above, 0, slope) * tx
+    if tfp is not None or t_left is not None or t_right is not None:
+        # jointly linear in (fp, left, right): interpolate their tangents; a side value
+        # given without a tangent is a constant, one not given is fp's end
+        def side(value, t):
+            return None if value is None else 0.0 if t is None else t
+
+        tfp = np.zeros(len(fp)) if tfp is None else _dense(tfp)
+        dy = _plus(dy, np.interp(x, xp, tfp, side(left, t_left), side(right, t_right),
+                                 period))
+    return dy
+
+
+defjvp(np.interp, _interp_jvp)
+
+
 # ---------------------------------------------------------------------------------------
 # Differences: diff, gradient
 # ---------------------------------------------------------------------------------------
@@ -219,6 +286,21 @@ def _diff_vjp(part):
 
 # prepend / append get gradients only when passed positionally (per-positional rules).
 defvjp(np.diff, _diff_vjp("a"), None, None, _diff_vjp("prepend"), _diff_vjp("append"))
+
+
+def _diff_jvp(ans, tangents, a, n=1, axis=-1, prepend=_NoValue, append=_NoValue):
+    # linear in concatenate([prepend, a, append]): the differences of its tangent
+    ta, _, _, t_pre, t_app = _tangents(tangents, 5)
+    if ta is None and t_pre is None and t_app is None:
+        return None
+    ends = {}
+    for name, value, t in (("prepend", prepend, t_pre), ("append", append, t_app)):
+        if value is not _NoValue:
+            ends[name] = np.zeros(np.shape(value)) if t is None else t
+    return np.diff(np.zeros(np.shape(a)) if ta is None else ta, n, axis, **ends)
+
+
+defjvp(np.diff, _diff_jvp)
 
 
 def _stencil_adjoint(g, h, axis, edge_order):
@@ -270,6 +352,33 @@ def _gradient_vjp(g, ans, f, *varargs, axis=None, edge_order=1):
 
 
 defvjp_all(np.gradient, _gradient_vjp)
+
+
+def _gradient_jvp(ans, tangents, f, *varargs, axis=None, edge_order=1):
+    # linear in f (the same stencil on its tangent); each output is a difference over
+    # its spacing h, so moves by -out / h dh with a scalar spacing
+    tf, *t_h = _tangents(tangents, 1 + len(varargs))
+    several = isinstance(ans, (tuple, list))
+    outs = tuple(ans) if several else (ans,)
+    if tf is None:
+        dys = [None] * len(outs)
+    else:
+        dys = np.gradient(tf, *varargs, axis=axis, edge_order=edge_order)
+        dys = list(dys) if several else [dys]
+    if any(t is not None for t in t_h):
+        if any(np.ndim(h) != 0 for h in varargs):
+            raise NotImplementedError(
+                "pygote: np.gradient is differentiated in its spacings for scalar spacings "
+                "only, not coordinate arrays")
+        pairs = zip(varargs * len(outs), t_h * len(outs)) if len(varargs) == 1 else zip(
+            varargs, t_h)
+        for k, ((h, th), out) in enumerate(zip(pairs, outs)):
+            if th is not None:
+                dys[k] = _plus(dys[k], -out / h * th)
+    return tuple(dys) if several else dys[0]
+
+
+defjvp(np.gradient, _gradient_jvp)
 
 
 # ---------------------------------------------------------------------------------------
@@ -324,10 +433,22 @@ def _trapezoid_vjp_dx(g, ans, y, x=None, dx=1.0, axis=-1):
     return None if x is not None else _widths_ct(g, y, axis)
 
 
+def _trapezoid_jvp(ans, tangents, y, x=None, dx=1.0, axis=-1):
+    # linear in y; bilinear in y and the widths, which are linear in x (or are dx)
+    ty, tx, t_dx = _tangents(tangents, 3)
+    dy = None if ty is None else np.trapezoid(ty, x, dx, axis)
+    t_d = t_dx if x is None else None if tx is None else _trapezoid_d(y, tx, None, axis)
+    if t_d is not None:
+        dy = _plus(dy, np.sum(t_d * _pair_sum(np.asarray(y), axis) / 2, axis=axis))
+    return dy
+
+
 _TRAPEZOID = (_trapezoid_vjp_y, _trapezoid_vjp_x, _trapezoid_vjp_dx)
 defvjp(np.trapezoid, *_TRAPEZOID)
+defjvp(np.trapezoid, _trapezoid_jvp)
 if hasattr(np, "trapz"):  # removed in numpy 2.4; the same function before it
     defvjp(np.trapz, *_TRAPEZOID)
+    defjvp(np.trapz, _trapezoid_jvp)
 
 
 # ---------------------------------------------------------------------------------------
@@ -369,7 +490,28 @@ def _cov_vjp(part):
     return vjp
 
 
+def _cov_jvp(ans, tangents, m, y=None, rowvar=True, bias=False, ddof=None, fweights=None,
+             aweights=None, **_):
+    # C = Xc Xc^H / (n - ddof): dC = (dXc Xc^H + Xc dXc^H) / (n - ddof)
+    tm, ty = _tangents(tangents, 2)[:2]
+    if tm is None and ty is None:
+        return None
+    if fweights is not None or aweights is not None:
+        raise NotImplementedError("pygote: no derivative for np.cov with weights")
+    xs = np.concatenate(_cov_rows(m, y, rowvar), axis=0)
+    dxs = np.concatenate(_cov_rows(np.zeros(np.shape(m)) if tm is None else tm,
+                                   None if y is None else
+                                   np.zeros(np.shape(y)) if ty is None else ty, rowvar), axis=0)
+    n = xs.shape[1]
+    ddof = (0 if bias else 1) if ddof is None else ddof
+    centred = xs - np.mean(xs, axis=1, keepdims=True)
+    d_centred = dxs - np.mean(dxs, axis=1, keepdims=True)
+    d_cov = (d_centred @ conj(centred.T) + centred @ conj(d_centred.T)) / (n - ddof)
+    return np.reshape(d_cov, np.shape(ans))
+
+
 defvjp(np.cov, _cov_vjp("m"), _cov_vjp("y"))
+defjvp(np.cov, _cov_jvp)
 
 
 # ---------------------------------------------------------------------------------------
@@ -388,7 +530,17 @@ def _meshgrid_vjp(g, ans, *xi, indexing="xy", **_):
         for gi, ax, x in zip(g, own, xi))
 
 
+def _meshgrid_jvp(ans, tangents, *xi, **kwargs):
+    # output i is input i repeated: the meshgrid of the tangents (zeros for constants)
+    if all(t is None for t in tangents):
+        return None
+    grids = np.meshgrid(*(np.zeros(np.shape(x)) if t is None else t
+                          for x, t in zip(xi, tangents)), **kwargs)
+    return tuple(None if t is None else d for d, t in zip(grids, tangents))
+
+
 defvjp_all(np.meshgrid, _meshgrid_vjp)
+defjvp(np.meshgrid, _meshgrid_jvp)
 
 
 # ---------------------------------------------------------------------------------------
@@ -396,7 +548,8 @@ defvjp_all(np.meshgrid, _meshgrid_vjp)
 # ---------------------------------------------------------------------------------------
 
 
-def _nan_to_num_vjp(g, ans, x, *_, **__):
+def _where_finite(g, x):
+    """``g`` where ``x`` is finite, 0 elsewhere: the derivative of nan_to_num either way."""
     if np.iscomplexobj(x):  # real and imaginary parts are replaced separately
         x, g = np.asarray(x), np.asarray(g, dtype=complex)
         return (np.where(np.isfinite(x.real), g.real, 0)
@@ -404,7 +557,9 @@ def _nan_to_num_vjp(g, ans, x, *_, **__):
     return np.where(np.isfinite(x), g, 0)
 
 
-defvjp(np.nan_to_num, _nan_to_num_vjp)
+defvjp(np.nan_to_num, lambda g, ans, x, *_, **__: _where_finite(g, x))
+defjvp(np.nan_to_num, lambda ans, tangents, x, *_, **__: None if tangents[0] is None
+       else _where_finite(tangents[0], x))
 
 
 # ---------------------------------------------------------------------------------------
@@ -412,10 +567,23 @@ defvjp(np.nan_to_num, _nan_to_num_vjp)
 # np.complex128(re, im) is re + 1j im
 # ---------------------------------------------------------------------------------------
 
+
+def _cast_jvp(ans, tangents, *_, **__):
+    return tangents[0] if tangents else None
+
+
+def _complex_jvp(ans, tangents, *_, **__):
+    t_re, t_im = _tangents(tangents, 2)
+    return _plus(t_re, None if t_im is None else 1j * t_im)
+
+
 for _t in (np.float16, np.float32, np.float64, np.longdouble):
     defvjp(_t, lambda g, ans, x=0.0, *_, **__: g)
+    defjvp(_t, _cast_jvp)
 for _t in (np.complex64, np.complex128, np.clongdouble):
     defvjp(_t, lambda g, ans, x=0.0, *_, **__: g, lambda g, ans, re, im, *_, **__: -1j * g)
+    defjvp(_t, _complex_jvp)
 
 if rule_for(np.copy) is None:  # numpy_shape registers it; keep a copy's rule if not
     defvjp(np.copy, lambda g, ans, x, *_, **__: g)
+    defjvp(np.copy, _cast_jvp)

@@ -1,9 +1,12 @@
-"""Reverse rules for NumPy's products: dot, matmul, tensordot, einsum, outer, inner, vdot,
-vecdot, trace, kron and cross.
+"""Rules for NumPy's products: dot, matmul, tensordot, einsum, outer, inner, vdot, vecdot,
+trace, kron and cross.
 
 Each is linear in each argument, so each vjp is the adjoint map applied to ``g``: the same
 contraction of ``g`` with the complex conjugate of the other factor. Arguments that take
-part in a product only through broadcasting get their sums from ``fit``.
+part in a product only through broadcasting get their sums from ``fit``. Each jvp is the
+product rule: the product itself with one factor at a time replaced by its tangent.
+(``vdot`` and ``vecdot`` conjugate their first factor, so that term conjugates its
+tangent, which is the differential of ``conj(a)``.)
 """
 
 from __future__ import annotations
@@ -13,9 +16,22 @@ import string
 import numpy as np
 
 from pygote.rules.numpy_shape import undiagonal
-from pygote.rules.registry import defvjp, defvjp_all
+from pygote.rules.registry import defjvp, defvjp, defvjp_all
 
 conj = np.conj  # short, as the formulas below are written
+
+
+def _bilinear(func, n_args=0):
+    """The jvp of ``func(a, b, *args)``, linear in ``a`` and in ``b``: ``func(da, b) +
+    func(a, db)``, with the first ``n_args`` further positional arguments (``axes``; not
+    ``out``) and the keywords but ``out``."""
+    def jvp(ans, tangents, a, b, *args, out=None, **kwargs):
+        ta, tb = tangents[0], tangents[1]
+        args = args[:n_args]
+        da = None if ta is None else func(ta, b, *args, **kwargs)
+        db = None if tb is None else func(a, tb, *args, **kwargs)
+        return db if da is None else da if db is None else da + db
+    return jvp
 
 
 def _scalar(a, b):
@@ -53,6 +69,8 @@ def _dot_vjp_b(g, ans, a, b, out=None):
 
 defvjp(np.dot, _dot_vjp_a, _dot_vjp_b)
 defvjp(np.ndarray.dot, _dot_vjp_a, _dot_vjp_b)
+defjvp(np.dot, _bilinear(np.dot))
+defjvp(np.ndarray.dot, _bilinear(np.dot))  # np.dot: a's tangent may be a 0-d non-array
 
 
 def _inner_vjp_a(g, ans, a, b):
@@ -70,6 +88,7 @@ def _inner_vjp_b(g, ans, a, b):
 
 
 defvjp(np.inner, _inner_vjp_a, _inner_vjp_b)
+defjvp(np.inner, _bilinear(np.inner))
 
 
 # ---------------------------------------------------------------------------------------
@@ -100,6 +119,7 @@ def _matmul_vjp_b(g, ans, a, b, *_, **__):
 
 
 defvjp(np.matmul, _matmul_vjp_a, _matmul_vjp_b)
+defjvp(np.matmul, _bilinear(np.matmul))
 
 
 # ---------------------------------------------------------------------------------------
@@ -133,6 +153,7 @@ def _tensordot_vjp_b(g, ans, a, b, axes=2):
 
 
 defvjp(np.tensordot, _tensordot_vjp_a, _tensordot_vjp_b)
+defjvp(np.tensordot, _bilinear(np.tensordot, 1))
 
 
 # ---------------------------------------------------------------------------------------
@@ -199,7 +220,23 @@ def _einsum_vjp(g, ans, *args, optimize=False, **_):
     return tuple(x for ct in cts for x in (ct, None)) + (None,) * (len(args) % 2)
 
 
+def _einsum_jvp(ans, tangents, *args, out=None, dtype=None, casting=None, **kwargs):
+    # one term per operand with a tangent: the operands sit after the subscripts, or at
+    # the even places of the interleaved form (the sublists' "tangents" are ignored)
+    if isinstance(args[0], str):
+        places = range(1, len(args))
+    else:
+        places = range(0, len(args) - len(args) % 2, 2)
+    total = None
+    for i in places:
+        if tangents[i] is not None:
+            term = np.einsum(*args[:i], tangents[i], *args[i + 1:], **kwargs)
+            total = term if total is None else total + term
+    return total
+
+
 defvjp_all(np.einsum, _einsum_vjp)
+defjvp(np.einsum, _einsum_jvp)
 
 
 # ---------------------------------------------------------------------------------------
@@ -211,6 +248,7 @@ defvjp(
     lambda g, ans, a, b, out=None: np.reshape(g @ conj(np.ravel(b)), np.shape(a)),
     lambda g, ans, a, b, out=None: np.reshape(conj(np.ravel(a)) @ g, np.shape(b)),
 )
+defjvp(np.outer, _bilinear(np.outer))
 
 # vdot(a, b) = sum(conj(a) * b) is antilinear in a: its vjp conjugates g, not b.
 defvjp(
@@ -218,6 +256,7 @@ defvjp(
     lambda g, ans, a, b: np.reshape(conj(g) * np.ravel(b), np.shape(a)),
     lambda g, ans, a, b: np.reshape(g * np.ravel(a), np.shape(b)),
 )
+defjvp(np.vdot, _bilinear(np.vdot))  # vdot(da, b) = sum(conj(da) * b): d conj(a) = conj(da)
 
 
 def _vecdot_g(g, axis):
@@ -230,6 +269,7 @@ defvjp(
     lambda g, ans, a, b, axis=-1, **_: conj(_vecdot_g(g, axis)) * b,
     lambda g, ans, a, b, axis=-1, **_: _vecdot_g(g, axis) * a,
 )
+defjvp(np.vecdot, _bilinear(np.vecdot))
 
 
 def _kron_parts(g, a, b):
@@ -254,6 +294,7 @@ def _kron_vjp_b(g, ans, a, b):
 
 
 defvjp(np.kron, _kron_vjp_a, _kron_vjp_b)
+defjvp(np.kron, _bilinear(np.kron))
 
 
 def _cross_axis(a, b, kwargs):
@@ -270,6 +311,7 @@ defvjp(
     lambda g, ans, a, b, **kw: np.cross(conj(b), g, axis=_cross_axis(a, b, kw)),
     lambda g, ans, a, b, **kw: np.cross(g, conj(a), axis=_cross_axis(a, b, kw)),
 )
+defjvp(np.cross, _bilinear(np.cross, 4))  # any vectors: the vjp's 3-vector limit is its own
 
 
 # ---------------------------------------------------------------------------------------
@@ -283,5 +325,12 @@ def _trace_vjp(g, ans, x, offset=0, axis1=0, axis2=1, *_, **__):
     return undiagonal(g, np.shape(x), offset, axis1, axis2)
 
 
+def _trace_jvp(ans, tangents, x, offset=0, axis1=0, axis2=1, *_, **__):
+    t = tangents[0]
+    return None if t is None else np.trace(t, offset, axis1, axis2)
+
+
 defvjp(np.trace, _trace_vjp)
 defvjp(np.ndarray.trace, _trace_vjp)
+defjvp(np.trace, _trace_jvp)
+defjvp(np.ndarray.trace, _trace_jvp)

@@ -1,9 +1,11 @@
-"""Reverse rules for NumPy's shape functions: reshaping, transposing, joining, splitting,
-tiling, flipping, padding and diagonals, as functions and as ``ndarray`` methods.
+"""Rules for NumPy's shape functions: reshaping, transposing, joining, splitting, tiling,
+flipping, padding and diagonals, as functions and as ``ndarray`` methods.
 
 Each of these moves entries without arithmetic, so each vjp moves the cotangent back:
 the inverse permutation, or a scatter(-add) where entries were dropped or copied.
-Undoing broadcasting (``broadcast_to``, ``broadcast_arrays``) is left to ``fit``.
+Undoing broadcasting (``broadcast_to``, ``broadcast_arrays``) is left to ``fit``. Each is
+linear, so each jvp is the function itself applied to the tangent: a view of the tangent
+where the function returns a view, so that a view's tangent stays a view of its base's.
 
 ``ATTRIBUTE_RULES`` maps attribute reads (``x.T``, ``x.real``) to the function whose rule
 differentiates them.
@@ -13,8 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from pygote.rules.numpy_indexing import cotangent_like
-from pygote.rules.registry import defvjp, defvjp_all
+from pygote.rules.numpy_indexing import cotangent_like, dense_tangent
+from pygote.rules.registry import defjvp, defvjp, defvjp_all
 
 __all__ = ["ATTRIBUTE_RULES", "undiagonal"]
 
@@ -24,19 +26,45 @@ def _arg(args, kwargs, i, name, default):
     return args[i] if len(args) > i else kwargs.get(name, default)
 
 
-def _via_indices(g, x, forward):
-    """Adjoint of a pure gather ``forward`` (every output entry a copy of one entry of
-    ``x``): run it on the entries' flat positions and scatter-add ``g`` back there.
-
-    The position array copies ``x``'s memory layout, so layout-dependent orders
-    (``order='A'``/``'K'``) gather the same entries as they did from ``x``.
-    """
+def _positions(x):
+    """The flat (C-order) positions of ``x``'s entries, laid out in memory like ``x``, so
+    that layout-dependent orders (``order='A'``/``'K'``) gather from them the entries they
+    gather from ``x``."""
     x = np.asarray(x)
     positions = np.empty_like(x, dtype=np.intp)
     positions[...] = np.arange(x.size).reshape(x.shape)
-    out = np.zeros(x.size, dtype=np.result_type(g))
-    np.add.at(out, np.ravel(forward(positions)), np.ravel(g))
-    return out.reshape(x.shape)
+    return positions
+
+
+def _via_indices(g, x, forward):
+    """Adjoint of a pure gather ``forward`` (every output entry a copy of one entry of
+    ``x``): run it on the entries' flat positions and scatter-add ``g`` back there."""
+    out = np.zeros(np.size(x), dtype=np.result_type(g))
+    np.add.at(out, np.ravel(forward(_positions(x))), np.ravel(g))
+    return out.reshape(np.shape(x))
+
+
+def _linear(func):
+    """The jvp of ``func(x, *args, **kwargs)``, linear in ``x``: ``func`` of the tangent
+    (an array, as ``ndarray`` methods want one)."""
+    def jvp(ans, tangents, x, *args, **kwargs):
+        t = tangents[0]
+        return None if t is None else func(np.asarray(t), *args, **kwargs)
+    return jvp
+
+
+def _by_layout(func, order_of):
+    """The jvp of a reshape-like ``func`` whose ``order`` (read by ``order_of(args,
+    kwargs)``) may be 'A'/'K': those read ``x`` in memory order, which its tangent need not
+    share, so gather the tangent through ``x``'s positions instead."""
+    linear = _linear(func)
+
+    def jvp(ans, tangents, x, *args, **kwargs):
+        t = tangents[0]
+        if t is None or order_of(args, kwargs) in ("C", "F", "c", "f", None):
+            return linear(ans, tangents, x, *args, **kwargs)
+        return np.ravel(t)[func(_positions(x), *args, **kwargs)]
+    return jvp
 
 
 # ---------------------------------------------------------------------------------------
@@ -65,9 +93,14 @@ defvjp(np.ndarray.ravel, lambda g, ans, x, order="C": _reshape_back(
     g, x, lambda p: p.ravel(order), order))
 defvjp(np.ndarray.flatten, lambda g, ans, x, order="C": _reshape_back(
     g, x, lambda p: p.flatten(order), order))
+defjvp(np.reshape, _by_layout(np.reshape, lambda args, kw: _arg(args, kw, 1, "order", "C")))
+defjvp(np.ndarray.reshape, _by_layout(np.ndarray.reshape, lambda args, kw: kw.get("order")))
+for _f in (np.ravel, np.ndarray.ravel, np.ndarray.flatten):
+    defjvp(_f, _by_layout(_f, lambda args, kw: _arg(args, kw, 0, "order", "C")))
 
 for _f in (np.squeeze, np.ndarray.squeeze, np.expand_dims):
     defvjp(_f, lambda g, ans, x, *_, **__: np.reshape(g, np.shape(x)))
+    defjvp(_f, _linear(_f))
 
 
 def _atleast_vjp(g, ans, *arys):
@@ -77,8 +110,16 @@ def _atleast_vjp(g, ans, *arys):
     return tuple(None if gi is None else np.reshape(gi, np.shape(x)) for gi, x in zip(g, arys))
 
 
+def _atleast_jvp(func):
+    def jvp(ans, tangents, *arys):
+        out = tuple(None if t is None else func(t) for t in tangents)
+        return out[0] if len(arys) == 1 else out
+    return jvp
+
+
 for _f in (np.atleast_1d, np.atleast_2d, np.atleast_3d):
     defvjp_all(_f, _atleast_vjp)
+    defjvp(_f, _atleast_jvp(_f))
 
 
 # ---------------------------------------------------------------------------------------
@@ -105,6 +146,9 @@ defvjp(np.swapaxes, lambda g, ans, x, a, b: np.swapaxes(g, a, b))
 defvjp(np.ndarray.swapaxes, lambda g, ans, x, a, b: np.swapaxes(g, a, b))
 defvjp(np.moveaxis, lambda g, ans, x, source, destination: np.moveaxis(g, destination, source))
 defvjp(np.matrix_transpose, lambda g, ans, x: np.matrix_transpose(g))
+for _f in (np.transpose, np.ndarray.transpose, np.swapaxes, np.ndarray.swapaxes, np.moveaxis,
+           np.matrix_transpose):
+    defjvp(_f, _linear(_f))
 
 ATTRIBUTE_RULES = {
     (np.ndarray, "T"): np.transpose,
@@ -153,6 +197,27 @@ defvjp(np.column_stack, lambda g, ans, seq: _unjoin(
     g, seq, lambda x: np.atleast_2d(x).T if np.ndim(x) < 2 else x, 1))
 
 
+def _join_jvp(func, n_args):
+    """The jvp of ``func(seq, *args)`` joining the entries of ``seq``: join their tangents
+    (zeros for constant entries). Of the positional arguments after ``seq`` the first
+    ``n_args`` are kept (``axis``; not ``out``), and the dtype is ``fit_tangent``'s."""
+    def jvp(ans, tangents, seq, *args, **kwargs):
+        t = tangents[0]
+        if t is None or not np.issubdtype(np.result_type(ans), np.inexact):
+            return None
+        if not isinstance(seq, np.ndarray):
+            t = [dense_tangent(ti, x, ans.dtype) for ti, x in zip(t, seq)]
+        for name in ("out", "dtype", "casting"):
+            kwargs.pop(name, None)
+        return func(t, *args[:n_args], **kwargs)
+    return jvp
+
+
+for _f, _n in ((np.concatenate, 1), (np.stack, 1), (np.hstack, 0), (np.vstack, 0),
+               (np.dstack, 0), (np.column_stack, 0)):
+    defjvp(_f, _join_jvp(_f, _n))
+
+
 # ---------------------------------------------------------------------------------------
 # Splitting: the output is a list, its cotangent a list with None for unused pieces
 # ---------------------------------------------------------------------------------------
@@ -171,6 +236,8 @@ defvjp(np.array_split, _given_axis)
 defvjp(np.vsplit, _split_vjp(lambda x, args, kwargs: 0))
 defvjp(np.hsplit, _split_vjp(lambda x, args, kwargs: 0 if np.ndim(x) == 1 else 1))
 defvjp(np.dsplit, _split_vjp(lambda x, args, kwargs: 2))
+for _f in (np.split, np.array_split, np.vsplit, np.hsplit, np.dsplit):
+    defjvp(_f, _linear(_f))  # a list of views of the tangent
 
 
 # ---------------------------------------------------------------------------------------
@@ -202,6 +269,25 @@ defvjp(np.ndarray.repeat, _repeat_vjp)
 for _f in (np.broadcast_to, np.copy, np.ndarray.copy, np.ndarray.astype):
     defvjp(_f, _identity)
 defvjp_all(np.broadcast_arrays, lambda g, ans, *xs, **_: tuple(g))
+for _f in (np.tile, np.repeat, np.ndarray.repeat, np.broadcast_to, np.copy, np.ndarray.copy):
+    defjvp(_f, _linear(_f))
+defjvp(np.broadcast_arrays, lambda ans, tangents, *xs, **_: tuple(
+    None if t is None else np.broadcast_to(t, np.shape(y)) for t, y in zip(tangents, ans)))
+
+
+def _astype_jvp(ans, tangents, x, dtype, order="K", casting="unsafe", subok=True, copy=True):
+    # astype to the output's dtype (a real one takes the real part), copying where the
+    # value is copied; not with x's casting, which a float64 tangent of float32 x may fail
+    t = tangents[0]
+    if t is None or not np.issubdtype(ans.dtype, np.inexact):
+        return None
+    t = np.asarray(t)
+    if np.iscomplexobj(t) and not np.iscomplexobj(ans):
+        t = t.real
+    return t.astype(ans.dtype, order, copy=copy)
+
+
+defjvp(np.ndarray.astype, _astype_jvp)
 
 
 # ---------------------------------------------------------------------------------------
@@ -213,6 +299,8 @@ defvjp(np.fliplr, lambda g, ans, x: np.fliplr(g))
 defvjp(np.flipud, lambda g, ans, x: np.flipud(g))
 defvjp(np.roll, lambda g, ans, x, shift, axis=None: np.roll(g, np.negative(shift), axis))
 defvjp(np.rot90, lambda g, ans, x, k=1, axes=(0, 1): np.rot90(g, -k, axes))
+for _f in (np.flip, np.fliplr, np.flipud, np.roll, np.rot90):
+    defjvp(_f, _linear(_f))
 
 
 # ---------------------------------------------------------------------------------------
@@ -231,7 +319,23 @@ def _pad_vjp(g, ans, x, pad_width, mode="constant", **kwargs):
     raise NotImplementedError(f"pygote: no gradient for np.pad(mode={mode!r})")
 
 
+def _pad_jvp(ans, tangents, x, pad_width, mode="constant", **kwargs):
+    # Every mode but the order statistics is affine in x: pad the tangent alike, with the
+    # constants (padding values, ramps' end values) zero.
+    t = tangents[0]
+    if t is None:
+        return None
+    if mode in ("constant", "empty"):
+        return np.pad(t, pad_width)
+    if mode == "linear_ramp":
+        return np.pad(t, pad_width, mode, end_values=0)
+    if mode in ("edge", "wrap", "reflect", "symmetric", "mean"):
+        return np.pad(t, pad_width, mode, **kwargs)
+    raise NotImplementedError(f"pygote: no forward-mode derivative for np.pad(mode={mode!r})")
+
+
 defvjp(np.pad, _pad_vjp)
+defjvp(np.pad, _pad_jvp)
 
 
 # ---------------------------------------------------------------------------------------
@@ -261,3 +365,5 @@ for _f in (np.diagonal, np.ndarray.diagonal):
         g, np.shape(x), offset, axis1, axis2))
 defvjp(np.tril, lambda g, ans, x, k=0: np.tril(g, k))
 defvjp(np.triu, lambda g, ans, x, k=0: np.triu(g, k))
+for _f in (np.diag, np.diagonal, np.ndarray.diagonal, np.tril, np.triu):
+    defjvp(_f, _linear(_f))

@@ -1,24 +1,41 @@
-"""Reverse rules for NumPy's elementwise ufuncs and elementwise functions.
+"""Reverse and forward rules for NumPy's elementwise ufuncs and elementwise functions.
 
-Every rule returns the cotangent at the broadcast output shape: the runtime
+Every vjp returns the cotangent at the broadcast output shape: the runtime
 (``pygote.runtime.values.fit``) sums it down to each argument's shape, casts the dtype and
-drops imaginary parts for real arguments, so no rule here unbroadcasts.
+drops imaginary parts for real arguments, so no rule here unbroadcasts. Every jvp returns
+a tangent that merely broadcasts to the output (``fit_tangent`` does the rest).
 
 Complex convention (registry): a holomorphic ``f`` with derivative ``f'`` has the vjp
-``g * conj(f')``; ``_unary``/``_binary`` apply the ``conj`` once, so each derivative below
-is written exactly as in a table of derivatives. Real-valued functions of a complex
-argument (``abs``, ``angle``, ``real``, ``imag``) are written out by hand.
+``g * conj(f')`` and the jvp ``f' * t``; ``_unary``/``_binary`` apply the ``conj`` once, so
+each derivative below is written exactly as in a table of derivatives. Real-valued
+functions of a complex argument (``abs``, ``angle``, ``real``, ``imag``) are written out
+by hand, their jvps as real differentials (``d|z| = Re(conj(z) dz) / |z|``).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from pygote.rules.registry import defvjp, nondifferentiable
+from pygote.rules.registry import defjvp, defvjp, nondifferentiable, with_array_args
 from pygote.runtime.values import is_differentiable
 
 _LN2 = np.log(2.0)
 _LN10 = np.log(10.0)
+
+
+def _defjvp(func, jvp):
+    """Register ``jvp`` seeing list or tuple operands (``np.exp([a, b])``) as arrays: the
+    first three positionals are the operands of every function here."""
+    defjvp(func, with_array_args(jvp, (0, 1, 2)))
+
+
+def _total(*terms):
+    """The sum of the tangent terms that are not ``None`` (zero); ``None`` if all are."""
+    out = None
+    for term in terms:
+        if term is not None:
+            out = term if out is None else out + term
+    return out
 
 
 def _unary(func, deriv):
@@ -27,15 +44,33 @@ def _unary(func, deriv):
     Extra positionals (a positional ``out``) and ufunc keywords are accepted and ignored.
     """
     defvjp(func, lambda g, ans, x, *_, **__: g * np.conj(deriv(ans, x)))
+    _defjvp(func, lambda ans, ts, x, *_, **__: None if ts[0] is None else ts[0] * deriv(ans, x))
 
 
 def _binary(func, dx, dy):
-    """Register ``func(x, y)`` with partial derivatives ``dx(ans, x, y)``, ``dy(ans, x, y)``."""
+    """Register ``func(x, y)`` with partial derivatives ``dx(ans, x, y)``, ``dy(ans, x, y)``.
+
+    The jvp evaluates a partial only for an argument that moves: ``x ** 2`` with a constant
+    exponent never reaches ``log(x)``.
+    """
     defvjp(
         func,
         lambda g, ans, x, y, *_, **__: g * np.conj(dx(ans, x, y)),
         lambda g, ans, x, y, *_, **__: g * np.conj(dy(ans, x, y)),
     )
+
+    def jvp(ans, ts, x, y, *_, **__):
+        tx, ty = ts[0], ts[1]
+        return _total(None if tx is None else tx * dx(ans, x, y),
+                      None if ty is None else ty * dy(ans, x, y))
+
+    _defjvp(func, jvp)
+
+
+def _linear(func, jvp):
+    """Register ``jvp(t, ans, x, *rest, **kw)`` for a ``func`` linear in ``x`` alone."""
+    _defjvp(func, lambda ans, ts, x, *a, **kw:
+            None if ts[0] is None else jvp(ts[0], ans, x, *a, **kw))
 
 
 def _nonzero(x):
@@ -75,11 +110,15 @@ def _clip_masks(x, *args, **kwargs):
 # ---------------------------------------------------------------- arithmetic
 
 defvjp(np.add, lambda g, *_, **__: g, lambda g, *_, **__: g)
+_defjvp(np.add, lambda ans, ts, *_, **__: _total(ts[0], ts[1]))
 defvjp(np.subtract, lambda g, *_, **__: g, lambda g, *_, **__: -g)
+_defjvp(np.subtract, lambda ans, ts, *_, **__: _total(ts[0], None if ts[1] is None else -ts[1]))
 _binary(np.multiply, lambda ans, x, y: y, lambda ans, x, y: x)
 _binary(np.divide, lambda ans, x, y: 1 / y, lambda ans, x, y: -ans / y)  # true_divide alias
 defvjp(np.negative, lambda g, *_, **__: -g)
+_linear(np.negative, lambda t, *_, **__: -t)
 defvjp(np.positive, lambda g, *_, **__: g)
+_linear(np.positive, lambda t, *_, **__: t)
 _unary(np.reciprocal, lambda ans, x: -(ans * ans))
 _unary(np.square, lambda ans, x: 2 * x)
 
@@ -87,6 +126,7 @@ _unary(np.square, lambda ans, x: 2 * x)
 _binary(np.remainder, lambda ans, x, y: 1, lambda ans, x, y: -np.floor(x / y))  # np.mod
 _binary(np.fmod, lambda ans, x, y: 1, lambda ans, x, y: -np.trunc(x / y))
 defvjp(np.floor_divide, None, None)
+defjvp(np.floor_divide, lambda *_, **__: None)
 
 
 # ---------------------------------------------------------------- powers and roots
@@ -153,25 +193,39 @@ _unary(np.sinc, lambda ans, x: np.where(x == 0, 0, (np.cos(np.pi * x) - ans) / _
 # d|x| is Re(conj(x) dx)/|x|, so the cotangent is g * x/|x| (sign(x) when real); the
 # subgradient 0 is taken at x == 0.
 defvjp(np.absolute, lambda g, ans, x, *_, **__: g * x / _nonzero(ans))  # np.abs alias
+_linear(np.absolute, lambda t, ans, x, *_, **__: np.real(np.conj(x) * t) / _nonzero(ans))
 defvjp(np.fabs, lambda g, ans, x, *_, **__: g * np.sign(x))
+_linear(np.fabs, lambda t, ans, x, *_, **__: t * np.sign(x))
 
 
 def _sign_vjp(g, ans, x, *_, **__):
     # Real sign is piecewise constant; complex sign is x/|x|, whose vjp projects g onto the
-    # tangent of the unit circle at ans (0 at x == 0, like abs).
+    # tangent of the unit circle at ans (0 at x == 0, like abs: ans is 0 there, but g / 1
+    # is not, hence the where).
     if not np.iscomplexobj(x):
         return None
-    return (g - ans * np.real(np.conj(g) * ans)) / _nonzero(np.abs(x))
+    return np.where(x == 0, 0, (g - ans * np.real(np.conj(g) * ans)) / _nonzero(np.abs(x)))
+
+
+def _sign_jvp(ans, ts, x, *_, **__):
+    # d(z/|z|) = (dz - ans Re(conj(ans) dz)) / |z|: the same projection, self-adjoint.
+    t = ts[0]
+    if t is None or not np.iscomplexobj(x):
+        return None
+    return np.where(x == 0, 0, (t - ans * np.real(np.conj(ans) * t)) / _nonzero(np.abs(x)))
 
 
 defvjp(np.sign, _sign_vjp)
+_defjvp(np.sign, _sign_jvp)
 # |x| * sign(y): the slope in x is +1 where the signs agree, -1 where copying flips it.
 defvjp(
     np.copysign,
     lambda g, ans, x, y, *_, **__: np.where(np.signbit(ans) == np.signbit(x), g, -g),
     None,
 )
+_linear(np.copysign, lambda t, ans, x, *_, **__: np.where(np.signbit(ans) == np.signbit(x), t, -t))
 defvjp(np.heaviside, None, None)
+defjvp(np.heaviside, lambda *_, **__: None)
 
 
 # ---------------------------------------------------------------- comparisons that select
@@ -183,6 +237,13 @@ for _f in (np.maximum, np.minimum, np.fmax, np.fmin):
         lambda g, ans, x, y, *_, **__: g * _share(x, y, ans),
         lambda g, ans, x, y, *_, **__: g * _share(y, x, ans),
     )
+    _defjvp(
+        _f,
+        lambda ans, ts, x, y, *_, **__: _total(
+            None if ts[0] is None else ts[0] * _share(x, y, ans),
+            None if ts[1] is None else ts[1] * _share(y, x, ans),
+        ),
+    )
 
 defvjp(
     np.clip,
@@ -190,6 +251,17 @@ defvjp(
     lambda g, ans, x, *a, **kw: np.where(_clip_masks(x, *a, **kw)[1], g, 0),
     lambda g, ans, x, *a, **kw: np.where(_clip_masks(x, *a, **kw)[2], g, 0),
 )
+
+
+def _clip_jvp(ans, ts, x, *args, **kwargs):
+    # Only positional bounds have tangents; keyword bounds are constants.
+    if all(t is None for t in ts):
+        return None
+    masks = _clip_masks(x, *args, **kwargs)
+    return _total(*(None if t is None else np.where(m, t, 0) for t, m in zip(ts, masks)))
+
+
+_defjvp(np.clip, _clip_jvp)
 defvjp(
     np.where,
     None,
@@ -198,14 +270,25 @@ defvjp(
 )
 
 
+def _where_jvp(ans, ts, cond, *xy):
+    if len(ts) < 3 or (ts[1] is None and ts[2] is None):
+        return None  # np.where(cond) alone gives indices
+    return np.where(cond, 0 if ts[1] is None else ts[1], 0 if ts[2] is None else ts[2])
+
+
+_defjvp(np.where, _where_jvp)
+
+
 # ---------------------------------------------------------------- complex parts
 
-defvjp(np.conjugate, lambda g, *_, **__: np.conj(g))  # np.conj alias
-defvjp(np.ndarray.conj, lambda g, *_, **__: np.conj(g))
-defvjp(np.ndarray.conjugate, lambda g, *_, **__: np.conj(g))
+for _f in (np.conjugate, np.ndarray.conj, np.ndarray.conjugate):  # np.conj: conjugate
+    defvjp(_f, lambda g, *_, **__: np.conj(g))
+    _linear(_f, lambda t, *_, **__: np.conj(t))
 defvjp(np.real, lambda g, ans, x: np.real(g))
+_linear(np.real, lambda t, ans, x: np.real(t))
 # Im(x) = Re(-1j * x), so its cotangent is 1j * g (and vanishes for real x after fit).
 defvjp(np.imag, lambda g, ans, x: 1j * np.real(g))
+_linear(np.imag, lambda t, ans, x: np.imag(t))
 
 
 def _angle_vjp(g, ans, z, deg=False):
@@ -215,7 +298,16 @@ def _angle_vjp(g, ans, z, deg=False):
     return scale * 1j * g * z / _nonzero(np.abs(z) ** 2)
 
 
+def _angle_jvp(ans, ts, z, deg=False):
+    # Im(dz / z) = Im(dz conj(z)) / |z|**2: 0 at z == 0 and for real z with a real tangent.
+    if ts[0] is None:
+        return None
+    scale = 180 / np.pi if deg else 1.0
+    return scale * np.imag(ts[0] * np.conj(z)) / _nonzero(np.abs(z) ** 2)
+
+
 defvjp(np.angle, _angle_vjp)
+_defjvp(np.angle, _angle_jvp)
 
 
 # ---------------------------------------------------------------- rounding (zero gradient)
@@ -224,6 +316,7 @@ defvjp(np.angle, _angle_vjp)
 # may flow on), so they are rules rather than nondifferentiable.
 for _f in (np.floor, np.ceil, np.rint, np.trunc, np.round, np.around, np.fix):
     defvjp(_f, None)
+    defjvp(_f, lambda *_, **__: None)
 
 
 # ---------------------------------------------------------------- boolean and integer ufuncs

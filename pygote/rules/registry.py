@@ -31,6 +31,8 @@ __all__ = [
     "defvjp",
     "defvjp_all",
     "defjvp",
+    "dense_tangent",
+    "with_array_args",
     "nondifferentiable",
     "rule_for",
     "is_nondifferentiable",
@@ -121,6 +123,45 @@ def defjvp(func: Any, jvp: Callable[..., Any]) -> Any:
     """Register ``jvp(ans, tangents, *args, **kwargs) -> tangent`` for forward mode."""
     _rule(func).jvp = jvp
     return func
+
+
+def dense_tangent(t: Any, x: Any) -> Any:
+    """The tangent of array-like ``x`` (a list or tuple of values) as one array.
+
+    Forward mode hands a list or tuple its tangents item by item, ``None`` for constant
+    items; a jvp that treats the argument as an array wants them stacked. Returns ``None``
+    when every item's tangent is zero, and any other ``t`` unchanged.
+    """
+    if not isinstance(t, (list, tuple)):
+        return t
+    import numpy as np
+
+    items = [dense_tangent(ti, xi) for ti, xi in zip(t, x)]
+    if all(i is None for i in items):
+        return None
+    return np.asarray([np.zeros(np.shape(xi)) if i is None else i for i, xi in zip(items, x)])
+
+
+def with_array_args(jvp: Callable[..., Any], positions: tuple = (0,)) -> Callable[..., Any]:
+    """``jvp`` seeing the positional arguments at ``positions`` as arrays: a list or tuple
+    there (``np.sum([a, b])``) becomes ``np.asarray`` of it, its tangent ``dense_tangent``."""
+    import numpy as np
+
+    def wrapped(ans, tangents, *args, **kwargs):
+        n = len(args)
+        for i in positions:
+            if i < n and isinstance(args[i], (list, tuple)):
+                break
+        else:
+            return jvp(ans, tangents, *args, **kwargs)
+        tangents, args = list(tangents), list(args)
+        for i in positions:
+            if i < n and isinstance(args[i], (list, tuple)):
+                tangents[i] = dense_tangent(tangents[i], args[i])
+                args[i] = np.asarray(args[i])
+        return jvp(ans, tuple(tangents), *args, **kwargs)
+
+    return wrapped
 
 
 def nondifferentiable(*funcs: Any) -> None:

@@ -153,3 +153,55 @@ def zeros_like(x):
     if isinstance(x, np.generic):
         return x.dtype.type(0) if issubclass(x.dtype.type, _inexact) else None
     return None
+
+
+def fit_tangent(t, y):
+    """Make tangent ``t`` fit value ``y``: ``y``'s shape (broadcast, owning its memory so it
+    can be written in place), ``y``'s dtype, real if ``y`` is real.
+
+    Forward rules return tangents that merely broadcast to their output (``dx`` for
+    ``x + 1.0`` with ``x`` a scalar and the output an array); this is the one place that
+    fixes them up, the forward counterpart of ``fit``. ``None`` (zero) stays ``None``.
+    Tuples and lists of outputs (``divmod``, ``np.linalg.eigh``) are fitted item by item.
+    """
+    if t is None:
+        return None
+    ty = type(y)
+    if ty is float:
+        tt = type(t)
+        if tt is float:
+            return t
+        if tt is complex:
+            return t.real
+        return float(np.real(t)) if np.ndim(t) == 0 else float(np.real(np.sum(t)))
+    if ty is ndarray:
+        dtype = y.dtype
+        if not issubclass(dtype.type, _inexact):
+            return None
+        if type(t) is not ndarray or t.shape != y.shape:
+            t = np.asarray(t)
+            if t.shape != y.shape:
+                t = np.array(np.broadcast_to(t, y.shape))
+        if t.dtype != dtype:
+            if np.iscomplexobj(t) and not np.iscomplexobj(y):
+                t = t.real
+            t = t.astype(dtype)
+        return t
+    if ty is complex:
+        return complex(t)
+    if isinstance(y, np.generic):
+        if not issubclass(y.dtype.type, _inexact):
+            return None
+        if np.iscomplexobj(t) and not np.iscomplexobj(y):
+            t = np.real(t)
+        return y.dtype.type(t)
+    if isinstance(y, (tuple, list)) and isinstance(t, (tuple, list)):
+        items = [fit_tangent(a, b) for a, b in zip(t, y)]
+        if isinstance(y, tuple) and hasattr(y, "_fields"):
+            return type(y)(*items)
+        return type(y)(items) if ty in (tuple, list) else tuple(items)
+    if isinstance(y, ndarray):
+        return fit_tangent(t, np.asarray(y))
+    if ty in _NONDIFF_SCALARS:
+        return None
+    return t

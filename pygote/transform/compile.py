@@ -149,6 +149,7 @@ _CACHE: dict = {}
 def clear_cache() -> None:
     _CACHE.clear()
     _LAST.clear()
+    _FORWARD_CACHE.clear()
 
 
 _SCALAR_TYPES = (float, int, bool)
@@ -208,6 +209,8 @@ def invalidate(fn) -> None:
     for key in [k for k in _CACHE if k[0] == id(code)]:
         del _CACHE[key]
     _LAST.pop(id(fn), None)
+    for key in [k for k in _FORWARD_CACHE if k[0] == id(code)]:
+        del _FORWARD_CACHE[key]
 
 
 def _normalize(node, filename):
@@ -377,3 +380,151 @@ def src_nested_defs(src):
 
 dispatch.transform_hook = adjoint_of
 dispatch.invalidate_hook = invalidate
+
+
+# ---------------------------------------------------------------- forward mode
+
+from pygote.runtime import tangents  # noqa: E402
+from pygote.transform.forward import FORWARD_RESERVED, bind, generate_forward  # noqa: E402
+
+FORWARD_HELPERS = {
+    "_fcall": tangents.call, "_fcall_method": tangents.call_method,
+    "_fbinop": tangents.binop, "_funop": tangents.unop,
+    "_fgetattr": tangents.getattr_, "_fgetitem": tangents.getitem,
+    "_fsetitem": tangents.setitem, "_fsetattr": tangents.setattr_,
+    "_fdelitem": tangents.delitem, "_faug": tangents.augassign, "_fiter": tangents.iterate,
+    "_fstar": tangents.starred, "_fstar_dict": tangents.star_dict, "_fzero": tangents.zero,
+    "_fbind": bind, "_stale": _stale, "_fdefaults": tangents.defaults,
+    "_sin": math.sin, "_cos": math.cos, "_sinh": math.sinh, "_cosh": math.cosh,
+    "_sqrt": math.sqrt, "_exp": math.exp, "_log": math.log, "_copysign": math.copysign,
+    "_LN2": math.log(2.0), "_LN10": math.log(10.0), "_TWO_OVER_SQRTPI": 2.0 / math.sqrt(math.pi),
+    "_DEG": 180.0 / math.pi, "_RAD": math.pi / 180.0,
+}
+assert set(FORWARD_HELPERS) <= FORWARD_RESERVED, set(FORWARD_HELPERS) - FORWARD_RESERVED
+
+
+class Tangent:
+    """The compiled tangent function of one Python function."""
+
+    __slots__ = ("code", "jvp_code", "cells", "source", "generated", "name", "last_bound")
+
+    def bind(self, fn):
+        last = self.last_bound
+        if last is not None and last[0] is fn:
+            return last[1]
+        user_cells = dict(zip(fn.__code__.co_freevars, fn.__closure__ or ()))
+        closure = tuple(user_cells[n] if n in user_cells else self.cells[n]
+                        for n in self.jvp_code.co_freevars)
+        jvp = types.FunctionType(self.jvp_code, fn.__globals__, self.jvp_code.co_name,
+                                 fn.__defaults__, closure)
+        jvp.__kwdefaults__ = fn.__kwdefaults__
+        self.last_bound = (fn, jvp)
+        return jvp
+
+
+_FORWARD_CACHE: dict = {}
+
+
+def tangent_of(fn, args=(), kwargs=None, constant=()):
+    """The (cached) tangent function ``jvp(targs, tkw, *args, **kwargs)`` of ``fn``."""
+    code = fn.__code__
+    types_ = tuple(map(type, args))
+    if list in types_ or tuple in types_:
+        types_ = tuple(_sequence_key(a) if t is list or t is tuple else t
+                       for a, t in zip(args, types_))
+    key = (id(code), types_, tuple(kwargs) if kwargs else (), constant)
+    entry = _FORWARD_CACHE.get(key)
+    if entry is None or entry.code is not code:
+        entry = _FORWARD_CACHE[key] = transform_forward(fn, types_, key[2], len(args), constant)
+    return entry.bind(fn)
+
+
+def transform_forward(fn, arg_types=(), kwarg_names=(), nargs=None, constant=()) -> Tangent:
+    """Run the forward-mode pipeline on ``fn`` (no cache)."""
+    filename = fn.__code__.co_filename
+    if filename.startswith(_PACKAGE) and not filename.startswith(_RULES):
+        raise DifferentiationError(
+            f"pygote's forward mode cannot differentiate pygote's own {fn.__qualname__}.")
+    src = get_source(fn)
+    node = _normalize(src.node, src.filename)
+    src = _WithNormalized(src, node)
+    freevars = fn.__code__.co_freevars
+    from pygote.transform.forward import tangent_cell
+
+    cells = {tangent_cell(v, freevars) for v in freevars} - {None}
+    free = [v for v in freevars if v not in cells]
+    positional = [a.arg for a in node.args.posonlyargs + node.args.args]
+    scalar_params = {p for p, t in zip(positional, arg_types) if t in _SCALAR_TYPES}
+    float_sequences = {p for p, t in zip(positional, arg_types) if type(t) is tuple}
+    constant_params = set()
+    from pygote.frontend.source import KNOWN_SOURCES
+
+    if nargs is not None and fn.__code__ not in KNOWN_SOURCES:
+        defaults = dict(zip(reversed(positional), reversed(fn.__defaults__ or ())))
+        defaults.update(fn.__kwdefaults__ or {})
+        constant_params = {p for p in positional[nargs:] + [k.arg for k in node.args.kwonlyargs]
+                           if p not in kwarg_names and p in defaults}
+        scalar_params |= {p for p in constant_params if type(defaults[p]) in _SCALAR_TYPES}
+    constant_params |= {positional[i] for i in constant if i < len(positional)}
+    g = fn.__globals__
+    builtin_ns = g.get("__builtins__", builtins)
+    if isinstance(builtin_ns, types.ModuleType):
+        builtin_ns = builtin_ns.__dict__
+
+    def resolve(name):
+        if name in g:
+            return g[name]
+        return builtin_ns.get(name)
+
+    free_active = bool(cells)
+    analysis = analyse(node, free, scalar_params, resolve, _is_nondifferentiable,
+                       constant_params, free_active=free_active,
+                       float_sequences=float_sequences)
+    gen = generate_forward(node, analysis, resolve, src.filename, freevars, _is_nondifferentiable)
+    return _compile_forward(fn, gen, src)
+
+
+def _compile_forward(fn, gen, src) -> Tangent:
+    closure_names = list(FORWARD_HELPERS) + list(gen.constants) + list(fn.__code__.co_freevars)
+    lines = ["def _pygote_factory():", "    " + " = ".join(closure_names + ["None"])]
+    origin = [src.firstlineno, src.firstlineno]
+    for line, lineno in zip(gen.source.split("\n"), gen.lines):
+        lines.append("    " + line)
+        origin.append(lineno)
+    lines.append("    return " + ", ".join(closure_names))
+    origin.append(src.firstlineno)
+    try:
+        tree = ast.parse("\n".join(lines))
+    except SyntaxError as exc:
+        raise DifferentiationError(
+            f"internal error: pygote generated invalid forward code for {fn.__qualname__} "
+            f"({exc}). Please report it with pg.show_jvp's output.") from None
+    for node in ast.walk(tree):
+        if hasattr(node, "lineno") and node.lineno is not None:
+            node.lineno = origin[node.lineno - 1]
+            end = getattr(node, "end_lineno", None)
+            node.end_lineno = max(origin[end - 1] if end else node.lineno, node.lineno)
+    code = compile(tree, src.filename, "exec")
+    factory = next(c for c in code.co_consts if isinstance(c, types.CodeType))
+    codes = {c.co_name: c for c in factory.co_consts if isinstance(c, types.CodeType)}
+    entry = object.__new__(Tangent)
+    entry.jvp_code = codes[f"{src.node.name}_jvp"]
+    dispatch.GENERATED_CODES.add(entry.jvp_code)
+    _record_nested_sources(entry.jvp_code, src)
+    values = dict(FORWARD_HELPERS)
+    values.update(gen.constants)
+    entry.cells = {n: CellType(v) for n, v in values.items()}
+    entry.code = fn.__code__
+    entry.source = src
+    entry.generated = gen
+    entry.name = fn.__qualname__
+    entry.last_bound = None
+    return entry
+
+
+def _forward_hook(fn, args, kwargs, constant):
+    return tangent_of(fn, args, kwargs, constant)
+
+
+tangents.forward_hook = _forward_hook
+tangents.invalidate_hook = invalidate

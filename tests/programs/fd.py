@@ -41,6 +41,7 @@ import pygote as pg
 __all__ = [
     "numerical_gradient",
     "assert_gradient_matches",
+    "assert_forward_matches",
     "params",
     "DIRECTIONAL_THRESHOLD",
 ]
@@ -503,8 +504,58 @@ class _Checker:
                                  f"      finite differences: {_short(fd)}")
 
 
+def _directional_fd(f, args, directions, eps):
+    """``(f(x + eps v) - f(x - eps v)) / 2 eps`` moving every leaf at once, in float64."""
+    def shifted(h):
+        moved = [copy.deepcopy(a) for a in args]
+        for (i, path), v in directions.items():
+            leaf = _promote(_get_path(args[i], path))
+            moved[i] = _replace(moved[i], path, leaf + h * v)
+        return float(np.real(f(*moved)))
+    return (shifted(eps) - shifted(-eps)) / (2 * eps)
+
+
+def _get_path(x, path):
+    for el in path:
+        x = _get(x, el)
+    return x
+
+
+def assert_forward_matches(f, *args, rtol: float = 1e-5, atol: float = 1e-6,
+                           eps: float = 1e-6, seed: int | None = None):
+    """Assert that ``pygote.jvp(f, args, v)`` matches finite differences along ``v``, a
+    random direction moving every differentiable leaf of every argument at once."""
+    name = _program_name(f)
+    if any(_is_low(leaf) for a in args for _, leaf in _leaves(a)):
+        rtol, atol = max(rtol, LOW_RTOL), max(atol, LOW_ATOL)
+    rng = np.random.default_rng(zlib.crc32(name.encode()) if seed is None else seed)
+    directions = {}
+
+    def direction(i):
+        def leaf_fn(path, leaf):
+            shape = np.shape(leaf)
+            v = rng.standard_normal(shape)
+            if np.iscomplexobj(leaf):
+                v = v + 1j * rng.standard_normal(shape)
+            v = v / max(1.0, float(np.sqrt(np.sum(np.abs(v) ** 2))))
+            if not isinstance(leaf, np.ndarray):
+                v = complex(v) if np.iscomplexobj(leaf) else float(v)
+            directions[(i, path)] = v
+            return v
+        return leaf_fn
+
+    tangents = tuple(_build(a, direction(i)) for i, a in enumerate(args))
+    y, dy = pg.jvp(f, tuple(copy.deepcopy(args)), tangents)
+    fd = _directional_fd(f, args, directions, eps)
+    got = float(np.real(dy))
+    if not abs(got - fd) <= atol + rtol * max(1.0, abs(fd)):
+        raise AssertionError(
+            f"forward mode of program {name} disagrees with finite differences: "
+            f"pg.jvp gives {got:.12g}, finite differences {fd:.12g} along a random direction")
+
+
 def assert_gradient_matches(f, *args, rtol: float = 1e-5, atol: float = 1e-6,
-                            eps: float = 1e-6):
+                            eps: float = 1e-6, modes=("rev", "fwd")):
     """Assert that ``pygote.gradient(f, *args)`` matches central finite differences.
 
     Checks the structure of the result (one gradient per argument; containers mapped as the
@@ -531,6 +582,8 @@ def assert_gradient_matches(f, *args, rtol: float = 1e-5, atol: float = 1e-6,
             f"gradient of program {name} disagrees with finite differences "
             f"(rtol={rtol}, atol={atol}):\n  " + "\n  ".join(shown)
             + (f"\n  ... and {more} more" if more else ""))
+    if "fwd" in modes:
+        assert_forward_matches(f, *args, rtol=rtol, atol=atol, eps=eps)
 
 
 def params(cases):

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from pygote.rules import builtins as rules
-from pygote.rules.registry import REPLACEMENTS, is_nondifferentiable, rule_for
+from pygote.rules.registry import RULES, REPLACEMENTS, is_nondifferentiable, rule_for
 from pygote.testing import check_rule
 
 rng = np.random.default_rng(7)
@@ -36,13 +36,54 @@ def check_sequences(func, *args, h=1e-6, tol=1e-6, **kwargs):
             continue
         assert type(cts[i]) is type(arg), (type(cts[i]), type(arg))
         for j in range(len(arg)):
-            def moved(d):
+            def moved(d, i=i, j=j, arg=arg):
                 s = list(arg)
                 s[j] += d
                 return loss(args[:i] + (type(arg)(s),) + args[i + 1:])
             fd = (moved(h) - moved(-h)) / (2 * h)
             ct = 0.0 if cts[i][j] is None else cts[i][j]
             assert abs(ct - fd) <= tol * max(1.0, abs(fd)), (func, i, j, ct, fd)
+    check_forward(func, *args, h=h, tol=tol, **kwargs)
+
+
+def check_forward(func, *args, h=1e-6, tol=1e-6, **kwargs):
+    """Finite-difference check of a jvp at list/tuple-of-floats and float arguments: random
+    element tangents, the last element of each sequence given ``None`` (a zero)."""
+    ans = func(*args, **kwargs)
+    tangents, directions = [], []
+    for arg in args:
+        if isinstance(arg, (list, tuple)):
+            d = [float(v) for v in rng.standard_normal(len(arg))]
+            if d:
+                d[-1] = 0.0
+            tangents.append(type(arg)(d[:-1] + [None] if d else d))
+            directions.append(d)
+        elif isinstance(arg, float):
+            d = float(rng.standard_normal())
+            tangents.append(d)
+            directions.append(d)
+        else:
+            tangents.append(None)
+            directions.append(None)
+    dy = rule_for(func).jvp(ans, tuple(tangents), *args, **kwargs)
+
+    def moved(step):
+        out = []
+        for arg, d in zip(args, directions):
+            if d is None:
+                out.append(arg)
+            elif isinstance(arg, float):
+                out.append(arg + step * d)
+            else:
+                out.append(type(arg)(x + step * e for x, e in zip(arg, d)))
+        return np.asarray(func(*out, **kwargs), float)
+
+    fd = (moved(h) - moved(-h)) / (2 * h)
+    if isinstance(ans, (list, tuple)) and dy is not None:
+        assert type(dy) is type(ans), (type(dy), type(ans))
+        dy = [0.0 if t is None else t for t in dy]
+    got = np.asarray(0.0 if dy is None else dy, float)
+    assert np.allclose(got, fd, rtol=tol, atol=tol), (func, got, fd)
 
 
 # ---------------------------------------------------------------- arithmetic and conversions
@@ -61,11 +102,18 @@ def test_pow(a, b):
 
 def test_modular_pow_has_no_gradient():
     assert rule_for(pow).vjp(1, pow(3, 4, 5), 3, 4, 5) == (None, None, None)
+    assert rule_for(pow).jvp(pow(3, 4, 5), (None, None, None), 3, 4, 5) is None
 
 
 @pytest.mark.parametrize("a, b", [(7.5, 2.1), (-7.5, 2.1), (7.5, -2.1)])
 def test_divmod(a, b):
-    check_rule(divmod, a, b)
+    # forward: the quotient's tangent is None, which check_rule's inner product cannot
+    # take inside a tuple, so the tangent pair is checked by check_forward
+    check_rule(divmod, a, b, modes=("rev",))
+    check_forward(divmod, a, b)
+    ta, tb = rng.standard_normal(2)
+    assert rule_for(divmod).jvp(divmod(a, b), (ta, tb), a, b)[0] is None
+    assert rule_for(divmod).jvp(divmod(7, 2), (None, None), 7, 2) is None
     assert rule_for(divmod).vjp((1.0, None), divmod(a, b), a, b) == (None, None)
 
 
@@ -84,8 +132,11 @@ def test_complex(args):
 
 def test_list_tuple():
     check_sequences(list, (1.5, -2.0, 0.5))
+    assert rule_for(list).jvp([0], (None,), range(1)) is None
+    assert rule_for(tuple).jvp((1.0,), ([2.0],), iter([1.0])) is None
     check_sequences(tuple, [1.5, -2.0, 0.5])
     check_rule(list, A34)
+    check_rule(list, C34)
     check_rule(tuple, rng.standard_normal(5))
     g = [1.0, None, 3.0]
     assert rule_for(list).vjp(g, None, (1.0, 2.0, 3.0)) == ((1.0, None, 3.0),)
@@ -114,6 +165,11 @@ def test_sum_arrays():
     cts = rule_for(sum).vjp(np.ones((3, 4)), sum(parts), parts)[0]
     assert [np.shape(c) for c in cts] == [(3, 4), (4,), ()]
     assert np.array_equal(cts[1], np.full(4, 3.0)) and cts[2] == 12.0
+    # forward: the element tangents summed (broadcasting), None entries zeros
+    tangents = [np.ones((3, 4)), None, 2.0]
+    assert np.array_equal(rule_for(sum).jvp(sum(parts), (tangents,), parts), np.full((3, 4), 3.0))
+    assert rule_for(sum).jvp(sum(parts), (None, 1.5), parts, 0.0) == 1.5
+    assert rule_for(sum).jvp(0.0, ([1.0],), iter([1.0])) is None  # used up: not readable
 
 
 @pytest.mark.parametrize("select", [min, max])
@@ -128,6 +184,8 @@ def test_min_max(select):
     check_rule(select, 1.5, -2.0, 3.5)
     check_rule(select, 1.5, -2.0, 3.5, key=abs)
     check_rule(select, 1.5, np.float64(-2.0))
+    check_rule(select, C34[0], key=abs)
+    check_rule(select, 1.5 + 1j, -2.0j, key=abs)
 
 
 def test_min_max_winner():
@@ -142,6 +200,25 @@ def test_min_max_winner():
     ct = rule_for(max).vjp(np.array([1.0, 1.0]), max(m, key=lambda r: r[1]), m,
                            key=lambda r: r[1])[0]
     assert np.array_equal(ct, [[1.0, 1.0], [0.0, 0.0]])
+
+
+def test_min_max_winner_forward():
+    jvp = rule_for(min).jvp
+    a, b = 1.0, float("1.0")
+    assert jvp(min([a, b]), ([5.0, 6.0],), [a, b]) == 5.0
+    assert jvp(min(a, b), (5.0, 6.0), a, b) == 5.0
+    assert jvp(min(a, b), (None, 6.0), a, b) is None
+    assert jvp(0.0, ([],), [], default=0.0) is None  # the default won
+    assert rule_for(max).jvp(3.0, ([1.0, 2.0],), iter([1.0, 3.0])) is None
+    m = np.array([[1.0, 5.0], [0.0, 2.0]])
+    dm = np.array([[3.0, 4.0], [5.0, 6.0]])
+    assert np.array_equal(rule_for(max).jvp(m[0], (dm,), m, key=lambda r: r[1]), [3.0, 4.0])
+
+
+def test_every_rule_has_a_jvp():
+    mine = [r for f, r in RULES.items() if getattr(f, "__module__", None) == "builtins"]
+    assert len(mine) >= 10
+    assert all(r.jvp is not None for r in mine), [r for r in mine if r.jvp is None]
 
 
 def test_nondifferentiable():

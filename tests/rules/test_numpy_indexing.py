@@ -1,6 +1,6 @@
 """Gather rules (x[index], take, take_along_axis, sort, np.array of nested lists) and the
-constructor rules of numpy_nondiff (full, arange, linspace, item, tolist) checked against
-finite differences."""
+constructor rules of numpy_nondiff (full, arange, linspace, item, tolist), reverse and
+forward, checked against finite differences."""
 
 import numpy as np
 import pytest
@@ -8,7 +8,7 @@ import pytest
 import pygote.rules.numpy_indexing  # noqa: F401  (registers the rules)
 import pygote.rules.numpy_nondiff  # noqa: F401
 from pygote.rules.numpy_indexing import getitem_vjp
-from pygote.rules.registry import defvjp, is_nondifferentiable, rule_for
+from pygote.rules.registry import defjvp, defvjp, is_nondifferentiable, rule_for
 from pygote.testing import check_rule
 from tests.rules.test_numpy_shape import check_structured
 
@@ -33,7 +33,8 @@ def _name(func):
 
 
 # ---------------------------------------------------------------------------------------
-# x[index], through a wrapper whose rule is getitem_vjp
+# x[index], through a wrapper whose rules are getitem_vjp and, as forward mode's runtime
+# reads it, the tangent indexed alike
 # ---------------------------------------------------------------------------------------
 
 
@@ -42,6 +43,7 @@ def getitem(x, index):
 
 
 defvjp(getitem, lambda g, ans, x, index: getitem_vjp(g, x, index))
+defjvp(getitem, lambda ans, tangents, x, index: tangents[0][index])
 
 MASK = np.array([[True, False, True, True], [False, False, True, False], [True] * 4])
 
@@ -200,6 +202,24 @@ def test_nested_cotangent_structure():
     assert type(ct) is list and type(ct[1]) is tuple and type(ct[2]) is list
     np.testing.assert_array_equal(ct[0], [0.0, 1.0])
     assert ct[1] == (2.0, None) and ct[2] == [None, 5.0] and type(ct[1][0]) is float
+
+
+def test_nested_tangent_with_missing_entries():
+    # constants and integers have None tangents (or none at all: a None list), each a zero
+    x, tx = np.ones(2), np.array([1.0, -1.0])
+    value = [x, (1.5, 2), [3, 4.0]]
+    ans = np.array(value)
+    dy = rule_for(np.array).jvp(ans, ([tx, (0.5, None), None],), value)
+    np.testing.assert_array_equal(dy, [[1.0, -1.0], [0.5, 0.0], [0.0, 0.0]])
+    dy = rule_for(np.array).jvp(ans, ([None, None, [None, 2.0]],), value)
+    np.testing.assert_array_equal(dy, [[0.0, 0.0], [0.0, 0.0], [0.0, 2.0]])
+
+
+def test_array_tangent_copies_where_the_value_is_copied():
+    # forward mode writes a copy's tangent in place: it must not be its source's tangent
+    x, t = np.ones(3), np.arange(3.0)
+    assert rule_for(np.array).jvp(np.array(x), (t,), x) is not t
+    assert rule_for(np.asarray).jvp(np.asarray(x), (t,), x) is t
 
 
 # ---------------------------------------------------------------------------------------

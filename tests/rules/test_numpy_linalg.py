@@ -1,13 +1,13 @@
-"""numpy.linalg rules checked against finite differences in float64, float32 and (where
-the rule supports it) complex128, at well-conditioned points: matrices with singular
-values / eigenvalues spread in [1, 3], SPD matrices for cholesky and eigh."""
+"""numpy.linalg rules (vjps and jvps) checked against finite differences in float64,
+float32 and (where the rule supports it) complex128, at well-conditioned points: matrices
+with singular values / eigenvalues spread in [1, 3], SPD matrices for cholesky and eigh."""
 
 import numpy as np
 import pytest
 
 import pygote.rules.numpy_linalg  # noqa: F401  (registers the rules)
 from pygote.rules.registry import is_nondifferentiable, rule_for
-from pygote.runtime.values import fit
+from pygote.runtime.values import fit, fit_tangent
 from pygote.testing import check_rule, inner, random_like
 
 la = np.linalg
@@ -92,15 +92,18 @@ def _as_complex(out):
 
 
 def check(func, *args, argnums=(0,), skip=(), loss=None, rtol=None, atol=None, trials=2,
-          seed=1, **kwargs):
-    """Compare ``<vjp(u), v>`` with the directional finite difference ``<u, J v>``.
+          seed=1, modes=("rev", "fwd"), **kwargs):
+    """Compare ``<vjp(u), v>`` (mode "rev") and ``<u, jvp(v)>`` (mode "fwd") with the
+    directional finite difference ``<u, J v>``.
 
     ``u`` is random per output part (``None`` for the parts in ``skip``); arguments may be
     lists of arrays. ``loss = (value(out), cotangent(out))`` replaces ``<u, out>`` by a
     real loss, for outputs only defined up to a phase (complex eigen/singular vectors).
     """
     rule = rule_for(func)
-    assert rule is not None and rule.vjp is not None
+    assert rule is not None
+    assert "rev" not in modes or rule.vjp is not None
+    assert "fwd" not in modes or rule.jvp is not None
     rng = np.random.default_rng(seed)
     low = any(np.asarray(a).dtype in (np.float32, np.complex64)
               for i in argnums for a in (args[i] if isinstance(args[i], list) else [args[i]]))
@@ -118,14 +121,21 @@ def check(func, *args, argnums=(0,), skip=(), loss=None, rtol=None, atol=None, t
             a = _f64(args[i])
             vs[i] = [random_like(x, rng) for x in a] if isinstance(a, list) else \
                 random_like(a, rng)
-        cts = rule.vjp(u, ans, *args, **kwargs)
-        lhs = sum(inner(_fitted(cts[i], args[i]), vs[i]) for i in argnums)
         h = 1e-6
         shifted = [[_step(_f64(a), vs[i], s * h) if i in vs else a for i, a in enumerate(args)]
                    for s in (1, -1)]
         rhs = (value(func(*shifted[0], **kwargs)) - value(func(*shifted[1], **kwargs))) / (2 * h)
-        assert abs(lhs - rhs) <= atol + rtol * max(1.0, abs(rhs)), (
-            f"{rule.name}: <vjp(u), v> = {lhs!r}, finite differences {rhs!r} ({kwargs})")
+        if "rev" in modes:
+            cts = rule.vjp(u, ans, *args, **kwargs)
+            lhs = sum(inner(_fitted(cts[i], args[i]), vs[i]) for i in argnums)
+            assert abs(lhs - rhs) <= atol + rtol * max(1.0, abs(rhs)), (
+                f"{rule.name}: <vjp(u), v> = {lhs!r}, finite differences {rhs!r} ({kwargs})")
+        if "fwd" in modes:
+            tangents = tuple(vs.get(i) for i in range(len(args)))
+            dy = fit_tangent(rule.jvp(ans, tangents, *args, **kwargs), ans)
+            lhs = inner(u, dy)
+            assert abs(lhs - rhs) <= atol + rtol * max(1.0, abs(rhs)), (
+                f"{rule.name}: <u, jvp(v)> = {lhs!r}, finite differences {rhs!r} ({kwargs})")
 
 
 # ---------------------------------------------------------------------------------------
@@ -311,6 +321,44 @@ def test_svd_full_matrices():
         rule_for(la.svd).vjp((np.ones_like(u), None, None), (u, s, vh), a)
     with pytest.raises(NotImplementedError):
         rule_for(la.svd).vjp((None, s, None), (u, s, vh), a, hermitian=True)
+    with pytest.raises(NotImplementedError):
+        rule_for(la.svd).jvp((u, s, vh), (np.ones_like(a),), a, hermitian=True)
+
+
+def _projector_cotangent(c, basis):
+    """The cotangent of ``basis`` for the loss ``Re <c, basis basis^H>``."""
+    return (c + np.conj(c.T)) @ basis
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.complex128], ids=_ids)
+@pytest.mark.parametrize("shape", [(4, 2), (2, 5), (5, 3)])
+def test_svd_full_matrices_forward(shape, dtype):
+    # The extra columns of U (rows of V^H) are some basis of a complement: forward mode
+    # moves them consistently, so a loss through the projector onto them is right.
+    M = Maker(dtype)
+    a = M.well(*shape)
+    m, n = shape
+    k = min(shape)
+    rng = np.random.default_rng(5)
+    cu, cv, c, d = M.A(m, m), M.A(n, n), M.A(m, n), rng.standard_normal(k)
+
+    def value(out):
+        u, s, vh = out
+        u2, v2 = u[:, k:], np.conj(vh[k:].T)
+        return float(np.real(np.sum(np.conj(cu) * (u2 @ np.conj(u2.T)))
+                             + np.sum(np.conj(cv) * (v2 @ np.conj(v2.T)))
+                             + np.sum(np.conj(c) * ((u[:, :k] * d) @ vh[:k])) + s @ d))
+
+    def cotangent(out):
+        u, s, vh = out
+        gu, gvh = np.zeros_like(u), np.zeros_like(vh)
+        gu[:, k:] = _projector_cotangent(cu, u[:, k:])
+        gvh[k:] = np.conj(_projector_cotangent(cv, np.conj(vh[k:].T)).T)
+        gu[:, :k] = c @ np.conj(vh[:k].T) * d
+        gvh[:k] = d[:, None] * (np.conj(u[:, :k].T) @ c)
+        return gu, d, gvh
+
+    check(la.svd, a, loss=(value, cotangent), modes=("fwd",))
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=_ids)
@@ -329,6 +377,36 @@ def test_qr_unsupported_modes():
         rule_for(la.qr).vjp(np.ones(1), la.qr(a, "raw"), a, "raw")
     with pytest.raises(NotImplementedError):
         rule_for(la.qr).vjp((None, None), la.qr(a, "complete"), a, "complete")
+    with pytest.raises(NotImplementedError):
+        rule_for(la.qr).jvp(la.qr(a, "raw"), (np.ones_like(a),), a, "raw")
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=_ids)
+@pytest.mark.parametrize("shape", [(3, 3), (2, 4), (2, 3, 3), (2, 3, 5)])
+def test_qr_complete(shape, dtype):
+    # complete is reduced unless the matrix is tall (below)
+    a = Maker(dtype).well(*shape)
+    check(la.qr, a, "complete")
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.complex128], ids=_ids)
+def test_qr_complete_tall_forward(dtype):
+    # Q's extra columns are some basis of the complement: see test_svd_full_matrices_forward
+    M = Maker(dtype)
+    a = M.well(5, 2)
+    cq, c1, cr = M.A(5, 5), M.A(5, 2), M.A(5, 2)
+
+    def value(out):
+        q, r = out
+        q2 = q[:, 2:]
+        return float(np.real(np.sum(np.conj(cq) * (q2 @ np.conj(q2.T)))
+                             + np.sum(np.conj(c1) * q[:, :2]) + np.sum(np.conj(cr) * r)))
+
+    def cotangent(out):
+        q, r = out
+        return np.concatenate([c1, _projector_cotangent(cq, q[:, 2:])], axis=1), cr
+
+    check(la.qr, a, "complete", loss=(value, cotangent), modes=("fwd",))
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=_ids)
@@ -345,6 +423,23 @@ def test_multi_dot_cotangent_is_a_list_of_fitted_arrays():
     (ct,) = rule_for(la.multi_dot).vjp(np.ones(2), la.multi_dot(arrays), arrays)
     assert isinstance(ct, list) and [c.shape for c in ct] == [(2, 3), (3,)]
     assert all(c.dtype == np.float32 for c in ct)
+
+
+def test_multi_dot_forward_with_constant_factors():
+    M = Maker(np.float64)
+    arrays = [M.A(3), M.A(3, 4), M.A(4, 2)]
+    t = [None, M.A(3, 4), None]
+    dy = rule_for(la.multi_dot).jvp(la.multi_dot(arrays), (t,), arrays)
+    np.testing.assert_allclose(dy, arrays[0] @ t[1] @ arrays[2], rtol=1e-12)
+    assert rule_for(la.multi_dot).jvp(la.multi_dot(arrays), (None,), arrays) is None
+
+
+def test_constant_inputs_have_no_tangent():
+    a = Maker(np.float64).well(3, 3)
+    for func, args in [(la.det, (a,)), (la.inv, (a,)), (la.solve, (a, a[0])),
+                       (la.eigh, (a @ a.T,)), (la.svd, (a,)), (la.qr, (a,)),
+                       (la.norm, (a,)), (la.matrix_power, (a, 3)), (la.matmul, (a, a))]:
+        assert rule_for(func).jvp(func(*args), (None,) * len(args), *args) is None
 
 
 def test_matrix_rank_is_nondifferentiable():

@@ -1,6 +1,6 @@
 """Rules of numpy_misc (polyval, convolve, correlate, interp, diff, gradient, trapezoid,
-cov, meshgrid, nan_to_num, scalar-type constructors) checked against finite differences
-in float64, float32 and complex128."""
+cov, meshgrid, nan_to_num, scalar-type constructors), vjps and jvps, checked against
+finite differences in float64, float32 and complex128."""
 
 import numpy as np
 import pytest
@@ -146,6 +146,13 @@ def test_interp_slope_and_weights():
     gx, _, gfp = vjp(np.ones(4), np.interp(x, xp, fp), x, xp, fp)
     np.testing.assert_allclose(gx, [2.0, 0.5, 0.0, 0.0])
     np.testing.assert_allclose(gfp, [0.5 + 1, 0.5 + 0.5, 0.5 + 1])
+    jvp, ans = rule_for(np.interp).jvp, np.interp(x, xp, fp)
+    np.testing.assert_allclose(jvp(ans, (np.ones(4),), x, xp, fp), [2.0, 0.5, 0.0, 0.0])
+    # fp's tangent is interpolated; a list fp takes a list of tangents, None a constant
+    dy = jvp(ans, (None, None, [1.0, None, 2.0]), x, xp, list(fp))
+    np.testing.assert_allclose(dy, [0.5, 1.0, 1.0, 2.0])
+    dy = jvp(ans, (None, None, None, 1.0, None), x, xp, fp, -5.0, 7.0)
+    np.testing.assert_allclose(dy, [0.0, 0.0, 1.0, 0.0])
 
 
 # ---------------------------------------------------------------------------------------
@@ -168,9 +175,19 @@ def test_gradient(dtype):
 
 
 def test_gradient_with_coordinates_is_not_implemented():
+    f, coords = np.ones(3), np.array([0.0, 1.0, 3.0])
     with pytest.raises(NotImplementedError):
-        f, coords = np.ones(3), np.array([0.0, 1.0, 3.0])
         rule_for(np.gradient).vjp(np.ones(3), np.gradient(f, coords), f, coords)
+    with pytest.raises(NotImplementedError):  # forward: the coordinates' tangent
+        rule_for(np.gradient).jvp(np.gradient(f, coords), (None, np.ones(3)), f, coords)
+
+
+def test_gradient_forward_with_coordinates():
+    # forward mode in f alone needs no derivative in the coordinates
+    A, rng = maker(np.float64)
+    f, coords = A(5), np.sort(rng.uniform(0, 3, 5))
+    check_rule(np.gradient, f, coords, argnums=[0], modes=("fwd",))
+    check_rule(np.gradient, f, coords, argnums=[0], edge_order=2, modes=("fwd",))
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=_ids)
@@ -194,7 +211,39 @@ def test_scalar_types_pass_the_cotangent_through():
               np.complex128):
         (ct,) = rule_for(t).vjp(np.float32(2.0), t(1.5), 1.5)
         assert ct == 2.0
+        assert rule_for(t).jvp(t(1.5), (2.0,), 1.5) == 2.0
+        assert rule_for(t).jvp(t(1.5), (None,), 1.5) is None
+        assert rule_for(t).jvp(t(), ()) is None
     assert rule_for(np.complex128).vjp(1 + 2j, 1.5 - 0.5j, 1.5, -0.5) == (1 + 2j, 2 - 1j)
+    assert rule_for(np.complex128).jvp(1.5 - 0.5j, (1.0, 2.0), 1.5, -0.5) == 1 + 2j
+    assert rule_for(np.complex128).jvp(1.5 - 0.5j, (None, 2.0), 1.5, -0.5) == 2j
+
+
+@pytest.mark.parametrize("t", [np.float32, np.longdouble, np.complex64, np.clongdouble])
+def test_scalar_types_against_finite_differences(t):
+    # (float16 rounds a finite-difference step away: checked by value above)
+    A, _ = maker(np.float64)
+    check_rule(t, A(3), rtol=1e-2, atol=1e-2)
+    if np.dtype(t).kind == "c":
+        check_rule(t, 1.5 - 0.5j, rtol=1e-2, atol=1e-2)
+    if t is np.complex64:  # (clongdouble takes one argument)
+        check_rule(t, 1.5, -0.5, rtol=1e-2, atol=1e-2)
+
+
+def test_list_coefficients_take_list_tangents():
+    jvp = rule_for(np.polyval).jvp
+    dy = jvp(np.polyval([1.0, 2.0, 3.0], 2.0), ([1.0, None, 0.5], 0.1), [1.0, 2.0, 3.0], 2.0)
+    np.testing.assert_allclose(dy, 4.0 + 0.5 + (2 * 2.0 + 2.0) * 0.1)
+    assert jvp(1.0, (None, None), [1.0], 2.0) is None
+
+
+def test_no_tangents_and_weights():
+    A, _ = maker(np.float64)
+    m = A(2, 4)
+    assert rule_for(np.cov).jvp(np.cov(m), (None,), m) is None
+    assert rule_for(np.meshgrid).jvp(np.meshgrid(m[0], m[1]), (None, None), m[0], m[1]) is None
+    with pytest.raises(NotImplementedError):
+        rule_for(np.cov).jvp(np.cov(m), (m,), m, aweights=np.ones(4))
 
 
 def test_copy_keeps_its_existing_rule():

@@ -1,5 +1,6 @@
 """Product rules (dot, matmul, tensordot, einsum, outer, inner, vdot, vecdot, trace, kron,
-cross) checked against finite differences in float64, float32 and complex128."""
+cross), reverse and forward, checked against finite differences in float64, float32 and
+complex128."""
 
 import numpy as np
 import pytest
@@ -161,13 +162,48 @@ def test_einsum_cotangent_count():
     assert len(rule_for(np.einsum).vjp(np.ones(2), None, a, [0, 1], b, [1], [0])) == 5
 
 
+@pytest.mark.parametrize("interleaved", [False, True])
+def test_einsum_tangents_of_some_operands(interleaved):
+    # a constant operand's tangent is None; sublists' tangents, whatever they are, are
+    # not operands' (forward code may give a list a tangent of Nones)
+    A = maker(np.complex128)
+    a, b, c, ta, tc = A(2, 3), A(3, 4), A(4,), A(2, 3), A(4,)
+    if interleaved:
+        args = (a, [0, 1], b, [1, 2], c, [2], [0])
+        tangents = (ta, [None, None], None, [None, None], tc, [None], [None])
+    else:
+        args, tangents = ("ij,jk,k->i", a, b, c), (None, ta, None, tc)
+    dy = rule_for(np.einsum).jvp(np.einsum(*args), tangents, *args)
+    np.testing.assert_allclose(dy, ta @ b @ c + a @ b @ tc)
+    assert rule_for(np.einsum).jvp(None, (None,) * len(args), *args) is None
+
+
 def test_vdot_conjugates_its_first_argument():
     a, b = np.array([1 + 2j]), np.array([3 - 1j])
     ga, gb = rule_for(np.vdot).vjp(1.0 + 0j, np.vdot(a, b), a, b)
     np.testing.assert_allclose(ga, b)  # d/d conj(a) of conj(a) b
     np.testing.assert_allclose(gb, a)
+    ta, tb = np.array([0.5 - 1j]), np.array([2 + 1j])
+    dy = rule_for(np.vdot).jvp(np.vdot(a, b), (ta, tb), a, b)
+    np.testing.assert_allclose(dy, np.conj(ta[0]) * b[0] + np.conj(a[0]) * tb[0])
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+@pytest.mark.parametrize("func", [np.dot, np.matmul, np.vdot, np.kron])
+def test_products_with_one_constant_factor(func, dtype):
+    A = maker(dtype)
+    check_rule(func, A(3), A(3), argnums=[0])
+    check_rule(func, A(3), A(3), argnums=[1])
 
 
 def test_cross_of_2_vectors_is_not_implemented():
     with pytest.raises(NotImplementedError):
         rule_for(np.cross).vjp(np.ones(2), None, np.ones((2, 3)), np.ones((2, 3)), axisa=0)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+def test_cross_forward_with_separate_axes(dtype):
+    # the product rule holds whatever the axes, so forward mode takes what the vjp does not
+    A = maker(dtype)
+    check_rule(np.cross, A(3, 4), A(4, 3), modes=("fwd",), axisa=0)
+    check_rule(np.cross, A(3, 2), A(2, 3), 0, -1, 0, modes=("fwd",))

@@ -1,4 +1,8 @@
-"""Reduction and scan rules checked against finite differences, as functions and methods."""
+"""Reduction and scan rules checked against finite differences, as functions and methods.
+
+``check_rule`` checks both modes (vjp and jvp); the tests that call a rule directly, at
+points finite differences cannot reach (ties, zeros, NaNs), check each mode by hand.
+"""
 
 import numpy as np
 import pytest
@@ -103,6 +107,8 @@ def test_prod_with_zeros(x, axis):
 def test_prod_single_zero_value():
     (g,) = rule_for(np.prod).vjp(1.0, 0.0, np.array([2.0, 0.0, 3.0]))
     np.testing.assert_array_equal(g, [0.0, 6.0, 0.0])
+    dy = rule_for(np.prod).jvp(0.0, (np.array([5.0, 1.0, 7.0]),), np.array([2.0, 0.0, 3.0]))
+    assert dy == 6.0
 
 
 def test_prod_initial():
@@ -117,6 +123,9 @@ def test_max_ties_split_equally(func):
     x = np.array([[1.0, 3.0, 3.0, 2.0], [5.0, 5.0, 5.0, 0.0]])
     g, _ = rule_for(func).vjp(np.array([1.0, 3.0]), func(x, 1), x, 1)
     np.testing.assert_allclose(g, [[0, 0.5, 0.5, 0], [1, 1, 1, 0]])
+    # forward mode splits ties the same way: the mean of the tied tangents
+    t = np.array([[1.0, 2.0, 4.0, 8.0], [1.0, 2.0, 6.0, 8.0]])
+    np.testing.assert_allclose(rule_for(func).jvp(func(x, 1), (t, None), x, 1), [3.0, 3.0])
 
 
 def test_std_of_constant_slice_has_zero_gradient():
@@ -124,12 +133,20 @@ def test_std_of_constant_slice_has_zero_gradient():
     (g,) = rule_for(np.std).vjp(np.ones(2), np.std(x, axis=1), x, axis=1)
     np.testing.assert_array_equal(g[0], 0.0)
     assert np.all(np.isfinite(g))
+    t = np.random.default_rng(SEED).standard_normal((2, 3))
+    dy = rule_for(np.std).jvp(np.std(x, axis=1), (t,), x, axis=1)
+    assert dy[0] == 0 and np.all(np.isfinite(dy))
+    dy = rule_for(np.std).jvp(np.std(x, axis=1), (np.ones((2, 3)),), x, axis=1)
+    np.testing.assert_allclose(dy, 0.0, atol=1e-12)  # a shift moves no std
+    dy = rule_for(np.std).jvp(np.std(x, axis=1), (x,), x, axis=1)
+    np.testing.assert_allclose(dy, np.std(x, axis=1))  # std is 1-homogeneous
 
 
 def test_max_initial_wins_gives_no_gradient():
     x = np.array([1.0, 2.0])
     (g,) = rule_for(np.max).vjp(1.0, np.max(x, initial=5.0), x, initial=5.0)
     np.testing.assert_array_equal(g, 0.0)
+    assert rule_for(np.max).jvp(5.0, (np.ones(2),), x, initial=5.0) == 0.0
 
 
 def test_nan_reductions_skip_nans():
@@ -139,12 +156,17 @@ def test_nan_reductions_skip_nans():
         check_rule(func, x, axis=1)
         (g,) = rule_for(func).vjp(np.ones(3), func(x, axis=1), x, axis=1)
         assert g[0, 1] == g[2, 3] == 0 and np.all(np.isfinite(g))
+        # a NaN tangent at a skipped NaN stays out of the result
+        t = np.where(np.isnan(x), np.nan, 1.0)
+        dy = rule_for(func).jvp(func(x, axis=1), (t,), x, axis=1)
+        np.testing.assert_allclose(dy, func(np.where(np.isnan(x), np.nan, 1.0), axis=1))
 
 
 def test_max_of_nan_goes_to_the_nan():
     x = np.array([1.0, np.nan, 2.0])
     (g,) = rule_for(np.max).vjp(1.0, np.max(x), x)
     np.testing.assert_array_equal(g, [0.0, 1.0, 0.0])
+    assert rule_for(np.max).jvp(np.max(x), (np.array([2.0, 3.0, 5.0]),), x) == 3.0
 
 
 # ---------------------------------------------------------------- average with weights
@@ -165,8 +187,20 @@ def test_average_weights(shape, axis, wshape, dtype):
 
 def test_where_kwarg_refused():
     x = np.ones(3)
+    mask = np.array([True, False, True])
+    for func in (np.sum, np.mean, np.prod, np.max, np.var, np.std, np.nansum, np.nanmean):
+        with pytest.raises(NotImplementedError):
+            rule_for(func).vjp(1.0, 2.0, x, where=mask)
+        with pytest.raises(NotImplementedError):
+            rule_for(func).jvp(2.0, (np.ones(3),), x, where=mask)
+
+
+def test_average_returned_refused():
+    a, w = np.ones(3), np.ones(3)
     with pytest.raises(NotImplementedError):
-        rule_for(np.sum).vjp(1.0, 2.0, x, where=np.array([True, False, True]))
+        rule_for(np.average).vjp(1.0, (1.0, 3.0), a, None, w, True)
+    with pytest.raises(NotImplementedError):
+        rule_for(np.average).jvp((1.0, 3.0), (np.ones(3), None, None, None), a, None, w, True)
 
 
 # ---------------------------------------------------------------- scans
@@ -182,3 +216,26 @@ def test_scan(name, shape, axis, dtype):
     check_rule(getattr(np, name), x, axis=axis)
     if shape != ():
         check_rule(getattr(np.ndarray, name), x, axis)
+
+
+# ---------------------------------------------------------------- list and tuple inputs
+
+
+@pytest.mark.parametrize("container", [list, tuple])
+def test_list_inputs(container):
+    # Forward mode hands a list its tangents item by item, None for constant items.
+    a, ta = 0.7, 2.0
+    x, t = container([a, 2.0, 3.0]), container([ta, None, None])
+    cases = [(np.sum, ta), (np.mean, ta / 3), (np.prod, 6.0 * ta), (np.max, 0.0),
+             (np.min, ta), (np.var, 2 * (a - np.mean(x)) * ta / 3)]
+    for func, expected in cases:
+        np.testing.assert_allclose(rule_for(func).jvp(func(x), (t,), x), expected)
+    np.testing.assert_allclose(rule_for(np.cumsum).jvp(np.cumsum(x), (t,), x), [ta] * 3)
+    np.testing.assert_allclose(rule_for(np.cumprod).jvp(np.cumprod(x), (t,), x),
+                               [ta, 2 * ta, 6 * ta])
+    dy = rule_for(np.average).jvp(np.average(np.ones(3), None, x), (None, None, t),
+                                  np.ones(3), None, x)
+    assert dy == 0.0  # every entry 1: the weights do not matter
+    # the reverse rule of prod reads a tuple or list as an array too (x != 0 elementwise)
+    (g,) = rule_for(np.prod).vjp(1.0, np.prod(x), x)
+    np.testing.assert_allclose(g, [6.0, 2.1, 1.4])

@@ -1,28 +1,31 @@
-"""Shape rules (reshape, transpose, join, split, tile, pad, diagonals...) checked against
-finite differences, as functions and as ndarray methods, in float64 and float32."""
+"""Shape rules (reshape, transpose, join, split, tile, pad, diagonals...), reverse and
+forward, checked against finite differences, as functions and as ndarray methods, in
+float64, float32 and complex128."""
 
 import numpy as np
 import pytest
 
 import pygote.rules.numpy_shape  # noqa: F401  (registers the rules)
 from pygote.rules.numpy_shape import ATTRIBUTE_RULES
-from pygote.rules.registry import RULES, defvjp_all, rule_for
-from pygote.runtime.values import add, fit
+from pygote.rules.registry import RULES, defjvp, defvjp_all, rule_for
+from pygote.runtime.values import add, fit, fit_tangent
 from pygote.testing import check_rule
 
-DTYPES = [np.float64, np.float32]
+DTYPES = [np.float64, np.float32, np.complex128]
 
 
 def maker(dtype, seed=0):
-    """``A(*shape)``: a random array of ``dtype``; ``F(...)`` the same in Fortran order;
-    ``S()`` a random Python float."""
+    """``A(*shape)``: a random array of ``dtype`` (complex entries for complex dtypes);
+    ``F(...)`` the same in Fortran order; ``S()`` a random Python float or complex."""
     rng = np.random.default_rng(seed)
+    c = np.dtype(dtype).kind == "c"
 
     def A(*shape):
-        return np.asarray(rng.standard_normal(shape)).astype(dtype)
+        x = rng.standard_normal(shape) + (1j * rng.standard_normal(shape) if c else 0)
+        return np.asarray(x).astype(dtype)
 
     A.F = lambda *shape: np.asfortranarray(A(*shape))
-    A.S = lambda: float(rng.standard_normal())
+    A.S = lambda: (complex if c else float)(A().item())
     return A
 
 
@@ -48,6 +51,26 @@ def _unflatten(g, out, none_out):
                      for i, o in enumerate(out))
 
 
+def _flatten_tangent(t, out, none_out):
+    """``_flatten`` of a tangent of ``out`` (``None`` pieces zeros)."""
+    if not isinstance(out, (list, tuple)):
+        return None if t is None else np.ravel(t)
+    t = [None] * len(out) if t is None else t
+    return np.concatenate([np.ravel(np.zeros_like(o) if ti is None else ti)
+                           for i, (ti, o) in enumerate(zip(t, out)) if i not in none_out])
+
+
+def _tangent_of(arg, leaves, tangents):
+    """The tangent of argument ``arg`` built from the leaves' ``tangents`` (leaves found by
+    identity): nested like ``arg``, ``None`` for everything else."""
+    for leaf, t in zip(leaves, tangents):
+        if arg is leaf:
+            return t
+    if isinstance(arg, (list, tuple)):
+        return type(arg)(_tangent_of(a, leaves, tangents) for a in arg)
+    return None
+
+
 def _collect(arg, ct, leaves, cts):
     """Walk argument ``arg`` and its cotangent ``ct`` in step, adding each leaf's share
     (leaves found by identity) into ``cts``; the structure of ``ct`` must mirror ``arg``."""
@@ -66,7 +89,9 @@ def check_structured(func, build, *leaves, none_out=(), **kwargs):
     tuples holding the arrays/floats ``leaves``, and whose output may be a list: a wrapper
     takes the leaves and returns the flattened output; its vjp calls ``func``'s rule with
     the output cotangent cut back into pieces (``none_out`` of them ``None``) and reads the
-    leaves' cotangents out of the structured argument cotangents."""
+    leaves' cotangents out of the structured argument cotangents; its jvp calls the rule's
+    jvp with the leaves' tangents nested like the arguments. Checked with every leaf
+    varying, then with the first one alone (the others' tangents ``None``)."""
 
     def wrapper(*xs):
         return _flatten(func(*build(*xs), **kwargs), none_out)
@@ -80,9 +105,19 @@ def check_structured(func, build, *leaves, none_out=(), **kwargs):
             _collect(a, c, xs, cts)
         return tuple(cts)
 
+    def jvp(ans, tangents, *xs):
+        args = build(*xs)
+        out = func(*args, **kwargs)
+        targs = tuple(_tangent_of(a, xs, tangents) for a in args)
+        dy = fit_tangent(rule_for(func).jvp(out, targs, *args, **kwargs), out)
+        return _flatten_tangent(dy, out, none_out)
+
     defvjp_all(wrapper, vjp)
+    defjvp(wrapper, jvp)
     try:
         check_rule(wrapper, *leaves)
+        if len(leaves) > 1:
+            check_rule(wrapper, *leaves, argnums=[0])
     finally:
         del RULES[wrapper]
 
@@ -188,6 +223,7 @@ def _name(func):
     return getattr(func, "__qualname__", getattr(func, "__name__", repr(func)))
 
 
+@pytest.mark.filterwarnings("ignore:Casting complex values to real")  # astype(float64)
 @pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
 @pytest.mark.parametrize(
     "func, make, kwargs",
@@ -274,6 +310,37 @@ def test_layout_orders(func, order):
     np.testing.assert_array_equal(ct, y if order == "K" else np.arange(24.0).reshape(y.shape))
 
 
+def _laid_out_like(t, x):
+    """``t`` with ``x``'s memory layout: what a layout-dependent order should read."""
+    out = np.empty_like(x, dtype=t.dtype)
+    out[...] = t
+    return out
+
+
+@pytest.mark.parametrize("func, order", [
+    (np.ravel, "K"), (np.ravel, "A"), (np.ndarray.ravel, "K"), (np.ndarray.flatten, "A"),
+    (np.ndarray.flatten, "K"),
+])
+def test_layout_orders_forward(func, order):
+    # The tangent is C-ordered whatever x's layout: the jvp must read it in x's order.
+    rng = np.random.default_rng(2)
+    for x in (np.asfortranarray(np.arange(12.0).reshape(3, 4)),
+              np.arange(24.0).reshape(2, 3, 4).transpose(2, 0, 1)):
+        t = rng.standard_normal(x.shape)
+        dy = rule_for(func).jvp(func(x, order), (t, None), x, order)
+        np.testing.assert_array_equal(dy, func(_laid_out_like(t, x), order))
+
+
+def test_reshape_order_A_forward():
+    x = np.asfortranarray(np.arange(12.0).reshape(3, 4))
+    t = np.arange(12.0).reshape(3, 4) + 1
+    ans = np.reshape(x, (2, 6), order="A")
+    dy = rule_for(np.reshape).jvp(ans, (t, None, None), x, (2, 6), "A")
+    np.testing.assert_array_equal(dy, np.reshape(t, (2, 6), order="F"))
+    dy = rule_for(np.ndarray.reshape).jvp(ans, (t, None), x, (2, 6), order="A")
+    np.testing.assert_array_equal(dy, np.reshape(t, (2, 6), order="F"))
+
+
 def test_reshape_order_A():
     x = np.asfortranarray(np.arange(12.0).reshape(3, 4))
     g = np.arange(12.0).reshape(2, 6) + 1
@@ -287,6 +354,22 @@ def test_pad_modes_without_rule_raise():
         rule_for(np.pad).vjp(np.ones(5), None, x, 1, mode="linear_ramp")
     with pytest.raises(NotImplementedError):
         rule_for(np.pad).vjp(np.ones(5), None, x, 1, mode="reflect", reflect_type="odd")
+    with pytest.raises(NotImplementedError):
+        rule_for(np.pad).jvp(np.ones(5), (np.ones(3), None), x, 1, mode="maximum")
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+@pytest.mark.parametrize("make, kwargs", [
+    (lambda A: (A(4), 2), {"mode": "linear_ramp", "end_values": (1.0, -2.0)}),
+    (lambda A: (A(2, 3), (1, 2), "linear_ramp"), {}),
+    (lambda A: (A(4), (2, 3)), {"mode": "reflect", "reflect_type": "odd"}),
+    (lambda A: (A(3, 2), 2), {"mode": "symmetric", "reflect_type": "odd"}),
+    (lambda A: (A(5), 2, "mean"), {}),
+    (lambda A: (A(2, 4), 1, "mean"), {"stat_length": 2}),
+])
+def test_pad_forward_only_modes(make, kwargs, dtype):
+    # affine modes the vjp does not take: forward mode differentiates them
+    check_rule(np.pad, *make(maker(dtype)), modes=("fwd",), **kwargs)
 
 
 def test_attribute_rules():
@@ -296,3 +379,9 @@ def test_attribute_rules():
         np.testing.assert_array_equal(func(x), getattr(x, attr))
     assert rule_for(ATTRIBUTE_RULES[np.ndarray, "T"]) is not None
     assert rule_for(ATTRIBUTE_RULES[np.ndarray, "mT"]) is not None
+    # forward mode reads attributes through the rule's jvp with the one tangent
+    t = np.random.default_rng(3).standard_normal(x.shape) * 1j
+    for attr in ("T", "mT"):
+        func = ATTRIBUTE_RULES[np.ndarray, attr]
+        dy = rule_for(func).jvp(getattr(x, attr), (t,), x)
+        np.testing.assert_array_equal(dy, getattr(t, attr))

@@ -1,4 +1,8 @@
-"""Elementwise NumPy rules checked against finite differences, one table row per rule."""
+"""Elementwise NumPy rules checked against finite differences, one table row per rule.
+
+``check_rule`` checks both modes (vjp and jvp); the tests that call a rule directly, at
+points finite differences cannot reach (ties, zeros, NaNs), check each mode by hand.
+"""
 
 import warnings
 
@@ -114,6 +118,7 @@ def test_conj_methods_0d(method):
     # scalar, which the ndarray descriptor rejects. Compare with the function's rule.
     x, g = np.asarray(1.0 + 2.0j), np.asarray(0.5 - 1.5j)
     assert rule_for(method).vjp(g, x.conj(), x) == rule_for(np.conj).vjp(g, x.conj(), x)
+    assert rule_for(method).jvp(x.conj(), (g,), x) == np.conj(g)
 
 
 def test_angle_deg_positional():
@@ -179,6 +184,8 @@ def test_power_integer_exponent_negative_base_no_warning():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         rule_for(np.power).vjp(np.ones(4), x**3, x, 3)
+        dy = rule_for(np.power).jvp(x**3, (np.ones(4), None), x, 3)
+    np.testing.assert_allclose(dy, 3 * x**2)
 
 
 def test_power_exponent_gradient_at_zero_base():
@@ -186,19 +193,39 @@ def test_power_exponent_gradient_at_zero_base():
     check_rule(np.power, x, y, argnums=[1])  # the base cannot move off 0 (x**1.5, x<0)
     gx, gy = rule_for(np.power).vjp(np.ones(3), x**y, x, y)
     assert gy[0] == 0 and gx[0] == 0 and np.all(np.isfinite(gx))
+    jvp = rule_for(np.power).jvp
+    np.testing.assert_allclose(jvp(x**y, (None, np.ones(3)), x, y), [0, 0, 8 * np.log(2)])
+    np.testing.assert_allclose(jvp(x**y, (np.ones(3), None), x, y), y * x ** (y - 1))
 
 
 def test_power_zero_exponent_at_zero_base():
     gx, _ = rule_for(np.power).vjp(np.ones(2), np.ones(2), np.zeros(2), np.zeros(2))
     np.testing.assert_array_equal(gx, 0.0)
+    dy = rule_for(np.power).jvp(np.ones(2), (np.ones(2), None), np.zeros(2), np.zeros(2))
+    np.testing.assert_array_equal(dy, 0.0)
 
 
 def test_abs_and_sinc_at_zero_are_finite():
     for dtype in (np.float64, np.complex128):
         (g,) = rule_for(np.abs).vjp(np.ones(2), np.zeros(2), np.zeros(2, dtype))
         np.testing.assert_array_equal(g, 0.0)
+        dy = rule_for(np.abs).jvp(np.zeros(2), (np.ones(2, dtype),), np.zeros(2, dtype))
+        np.testing.assert_array_equal(dy, 0.0)
     (g,) = rule_for(np.sinc).vjp(np.ones(1), np.ones(1), np.zeros(1))
     np.testing.assert_array_equal(g, 0.0)
+    np.testing.assert_array_equal(rule_for(np.sinc).jvp(np.ones(1), (np.ones(1),), np.zeros(1)),
+                                  0.0)
+
+
+def test_complex_sign_at_zero_is_zero():
+    # sign jumps at 0; like abs, the rule takes 0 there in both modes.
+    x = np.array([0.0, 1.0 + 1.0j])
+    (g,) = rule_for(np.sign).vjp(np.ones(2, complex), np.sign(x), x)
+    dy = rule_for(np.sign).jvp(np.sign(x), (np.ones(2, complex),), x)
+    assert g[0] == dy[0] == 0
+    # d(z/|z|) along dz = 1 at 1+1j: (1 - ans Re(conj(ans))) / |z| with ans = (1+1j)/sqrt2
+    np.testing.assert_allclose(dy[1], (1 - (1 + 1j) / 2) / np.sqrt(2))
+    check_rule(np.sign, x[1:])
 
 
 # ---------------------------------------------------------------- selection
@@ -210,6 +237,11 @@ def test_ties_split_half(func):
     gx, gy = rule_for(func).vjp(np.ones(3), func(x, y), x, y)
     assert gx[0] == gy[0] == 0.5
     np.testing.assert_array_equal(gx[1:] + gy[1:], 1.0)
+    # forward mode splits the same way: the tie moves with the mean of the two tangents
+    jvp = rule_for(func).jvp
+    np.testing.assert_array_equal(jvp(func(x, y), (np.ones(3), None), x, y), gx)
+    np.testing.assert_array_equal(jvp(func(x, y), (None, np.ones(3)), x, y), gy)
+    np.testing.assert_array_equal(jvp(func(x, y), (np.ones(3), np.ones(3)), x, y), 1.0)
 
 
 @pytest.mark.parametrize("func", [np.fmax, np.fmin])
@@ -218,6 +250,8 @@ def test_fmax_nan_gives_other_argument(func):
     gx, gy = rule_for(func).vjp(np.ones(2), func(x, y), x, y)
     np.testing.assert_array_equal(gx, [0.0, 1.0])
     np.testing.assert_array_equal(gy, [1.0, 0.0])
+    dy = rule_for(func).jvp(func(x, y), (np.array([3.0, 5.0]), np.array([7.0, 11.0])), x, y)
+    np.testing.assert_array_equal(dy, [7.0, 5.0])
 
 
 CLIP_CASES = [
@@ -247,6 +281,10 @@ def test_clip_on_boundary_goes_to_x():
     np.testing.assert_array_equal(gx, [0, 1, 1, 1, 0])
     np.testing.assert_array_equal(glo, [1, 0, 0, 0, 0])
     np.testing.assert_array_equal(ghi, [0, 0, 0, 0, 1])
+    jvp, ans, t = rule_for(np.clip).jvp, np.clip(x, -0.5, 0.5), np.arange(1.0, 6.0)
+    np.testing.assert_array_equal(jvp(ans, (t, None, None), x, -0.5, 0.5), [0, 2, 3, 4, 0])
+    np.testing.assert_array_equal(jvp(ans, (None, 7.0, None), x, -0.5, 0.5), [7, 0, 0, 0, 0])
+    np.testing.assert_array_equal(jvp(ans, (t, 7.0, 9.0), x, -0.5, 0.5), [7, 2, 3, 4, 9])
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -268,6 +306,7 @@ def test_ufunc_keywords_are_accepted():
     for func in (np.add, np.multiply, np.power, np.maximum, np.arctan2, np.floor_divide):
         ans = func(x, y, out=out)
         assert len(rule_for(func).vjp(np.ones(2), ans, x, y, out=out)) == 2
+        rule_for(func).jvp(ans, (np.ones(2), np.ones(2)), x, y, out=out)
     check_rule(np.exp, x.astype(np.float32), dtype=np.float64)
 
 
@@ -275,6 +314,7 @@ def test_rounding_rules_give_no_gradient():
     for func in (np.floor, np.ceil, np.rint, np.trunc, np.round, np.around, np.fix):
         assert not is_nondifferentiable(func)
         assert rule_for(func).vjp(np.ones(2), np.ones(2), np.ones(2)) == (None,)
+        assert rule_for(func).jvp(np.ones(2), (np.ones(2),), np.ones(2)) is None
 
 
 NONDIFF = [np.isnan, np.isinf, np.isfinite, np.signbit, np.equal, np.not_equal, np.less,
@@ -294,3 +334,20 @@ def test_complex_branches_off_the_real_axis():
     z = np.array([-2.0 + 0.5j, -0.5 + 1.5j, 0.3 - 2.0j, -1.5 - 0.7j])
     for func in (np.arccosh, np.arcsinh, np.arcsin, np.arccos, np.arctanh, np.sqrt, np.log):
         check_rule(func, z)
+
+
+# ---------------------------------------------------------------- list and tuple operands
+
+
+def test_list_operands_forward():
+    # Forward mode hands a list its tangents item by item, None for constant items.
+    a, ta = 0.7, 2.0
+    dy = rule_for(np.exp).jvp(np.exp([a, 2.0]), ([ta, None],), [a, 2.0])
+    np.testing.assert_allclose(dy, [np.exp(a) * ta, 0.0])
+    y = np.array([2.0, 4.0])
+    dy = rule_for(np.divide).jvp(np.divide(y, (a, 2.0)), (None, (ta, None)), y, (a, 2.0))
+    np.testing.assert_allclose(dy, [-2.0 / a**2 * ta, 0.0])
+    assert rule_for(np.exp).jvp(np.exp([a, 2.0]), ([None, None],), [a, 2.0]) is None
+    cond = [True, False]
+    dy = rule_for(np.where).jvp(None, (None, [ta, None], None), cond, [a, 1.0], 3.0)
+    np.testing.assert_allclose(dy, [ta, 0.0])

@@ -1,0 +1,658 @@
+"""Forward-mode code generation: a normalized function -> its tangent function.
+
+Input: a core-Python ``FunctionDef`` (docs/core-python.md) and its ``Analysis``, exactly
+as for reverse mode. Output: the source of one function,
+
+    def f_jvp(<f's parameters>, *, _targs, _tkw):   returns (result, its tangent)
+
+which runs f's statements in their own order with, beside each active one, the statement
+computing its tangent. Control flow is kept as written (a tangent needs no tape), so
+loops, branches, ``try`` and recursion cost no bookkeeping.
+
+Tangent of variable ``x`` is ``_dx``. Real scalar variables get inline tangent code
+(``_dy = _da * b + a * _db``) with a float tangent that is never ``None``; everything
+else goes through ``pygote.runtime.tangents`` (``_fcall``, ``_fgetitem``, ...), whose
+helpers return the result and its tangent, ``None`` for zero.
+
+Closures: a ``def`` inside forward code is emitted with a never-run reference to the
+tangents of the variables it captures, so Python gives it cells for them; the closure's
+own forward transform reads (and with ``nonlocal``, writes) its captured variables'
+tangents through those cells, with Python's late binding.
+"""
+
+from __future__ import annotations
+
+import ast
+import operator
+
+from pygote.analysis.activity import Analysis, resolve_callee
+from pygote.errors import DifferentiationError, where
+from pygote.transform.reverse import (
+    _OP_SYMBOLS,
+    SCALAR_TEMPLATES,
+    _atom,
+    _index_expr,
+    _is_template_function,
+    _Lines,
+    _names_in,
+    _safe,
+)
+
+__all__ = ["generate_forward", "ForwardGenerated", "FORWARD_RESERVED", "tangent_cell"]
+
+FORWARD_RESERVED = frozenset("""
+    _targs _tkw _fcall _fcall_method _fbinop _funop _fgetattr _fgetitem _fsetitem
+    _fsetattr _fdelitem _faug _fiter _fstar _fstar_dict _fzero _fbind _stale _ _tmp
+    _sin _cos _sinh _cosh _sqrt _exp _log _copysign _LN2 _LN10 _TWO_OVER_SQRTPI _DEG _RAD
+    _fpow _fdefaults
+""".split())
+
+_OPERATOR_FUNCTIONS = {
+    "+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv,
+    "//": operator.floordiv, "%": operator.mod, "**": operator.pow, "@": operator.matmul,
+    "&": operator.and_, "|": operator.or_, "^": operator.xor, "<<": operator.lshift,
+    ">>": operator.rshift,
+}
+_UNARY_FUNCTIONS = {ast.USub: operator.neg, ast.UAdd: operator.pos, ast.Invert: operator.invert}
+
+
+def tangent_cell(name: str, freevars) -> str | None:
+    """The cell holding the tangent of captured variable ``name``, if the closure has one."""
+    candidate = f"_d{name}"
+    for _ in range(4):
+        if candidate in freevars:
+            return candidate
+        candidate += "_"
+    return None
+
+
+class ForwardGenerated:
+    def __init__(self, source, lines, constants, guards):
+        self.source = source
+        self.lines = lines
+        self.constants = constants
+        self.guards = guards
+
+
+class ForwardGenerator:
+    def __init__(self, fn: ast.FunctionDef, analysis: Analysis, resolve, filename,
+                 freevars, is_nondiff):
+        self.fn = fn
+        self.a = analysis
+        self.resolve = resolve
+        self.filename = filename
+        self.is_nondiff = is_nondiff
+        self.counter = 0
+        self.constants: dict = {}
+        self.const_ids: dict = {}
+        self.guards: dict = {}
+        self.used_names = (set(_names_in(fn)) | set(analysis.params) | set(analysis.free)
+                           | FORWARD_RESERVED | set(freevars))
+        self.local = set(analysis.params) | analysis.assigned
+        self.tangent_names: dict = {}
+        self.cells = {}  # free variable -> its tangent's cell
+        for v in analysis.free:
+            cell = tangent_cell(v, freevars)
+            if cell is not None:
+                self.cells[v] = cell
+                self.tangent_names[v] = cell
+
+    # ------------------------------------------------------------ naming
+
+    def fresh(self, stem: str) -> str:
+        while True:
+            self.counter += 1
+            name = f"_{stem}{self.counter}"
+            if name not in self.used_names:
+                self.used_names.add(name)
+                return name
+
+    def tan(self, name: str) -> str:
+        d = self.tangent_names.get(name)
+        if d is None:
+            d = f"_d{name}"
+            while d in self.used_names:
+                d += "_"
+            self.used_names.add(d)
+            self.tangent_names[name] = d
+        return d
+
+    def const(self, value, stem="_K") -> str:
+        key = id(value)
+        name = self.const_ids.get(key)
+        if name is None:
+            name = f"{stem}{len(self.constants)}"
+            while name in self.used_names:
+                name += "_"
+            self.used_names.add(name)
+            self.constants[name] = value
+            self.const_ids[key] = name
+        return name
+
+    def active(self, node) -> bool:
+        return isinstance(node, ast.Name) and node.id in self.a.active
+
+    def scalar(self, node) -> bool:
+        if isinstance(node, ast.Constant):
+            return type(node.value) in (int, float, bool)
+        return isinstance(node, ast.Name) and node.id in self.a.scalar
+
+    def t(self, node) -> str:
+        """The tangent of an atom as an expression (``None`` for constants)."""
+        if self.active(node):
+            return self.tan(node.id)
+        return "None"
+
+    def resolve_global(self, name):
+        return None if name in self.local else self.resolve(name)
+
+    def callee(self, func):
+        return resolve_callee(func, self.resolve_global)
+
+    def guard(self, func_node) -> None:
+        base = func_node.id if isinstance(func_node, ast.Name) else func_node.value.id
+        if base not in self.guards:
+            self.guards[base] = self.const(self.resolve_global(base), "_G")
+
+    # ------------------------------------------------------------ blocks
+
+    def block(self, stmts) -> _Lines:
+        out = _Lines()
+        for s in stmts:
+            method = getattr(self, "s_" + type(s).__name__, None)
+            if method is None:
+                raise DifferentiationError(
+                    f"pygote's forward mode cannot differentiate a {type(s).__name__} "
+                    f"statement ({where(self.filename, s.lineno, self.fn.name)}); use "
+                    "reverse mode (pg.grad) for this function.")
+            out.extend(method(s), 0)
+        return out
+
+    def plain(self, s) -> _Lines:
+        out = _Lines()
+        for line in ast.unparse(s).splitlines():
+            out.add(line, s.lineno)
+        return out
+
+    def zero_init(self, out, y, lineno):
+        """``y`` is active but its value came from inactive code."""
+        if y in self.a.active:
+            d = self.tan(y)
+            out.add(f"{d} = 0.0" if y in self.a.scalar else f"{d} = _fzero({y})", lineno)
+
+    def coerce(self, out, y, lineno):
+        if y in self.a.scalar:
+            d = self.tan(y)
+            out.add(f"if {d} is None:", lineno)
+            out.add(f"{d} = 0.0", lineno, 1)
+
+    # ------------------------------------------------------------ assignments
+
+    def s_Assign(self, s):
+        target = s.targets[0]
+        if isinstance(target, ast.Name):
+            y = target.id
+            value = s.value
+            method = getattr(self, "a_" + type(value).__name__, None)
+            if method is None:
+                out = self.plain(s)
+                self.zero_init(out, y, s.lineno)
+                return out
+            return method(s, y, value)
+        if isinstance(target, ast.Subscript):
+            a, v = target.value, s.value
+            if not self.active(a) and not self.active(v):
+                return self.plain(s)
+            out = _Lines()
+            idx = _index_expr(target.slice)
+            call = f"_fsetitem({_atom(a)}, {self.t(a)}, {idx}, {_atom(v)}, {self.t(v)})"
+            out.add(f"{self.tan(a.id)} = {call}" if self.active(a) else call, s.lineno)
+            return out
+        if isinstance(target, ast.Attribute):
+            a, v = target.value, s.value
+            if not self.active(a) and not self.active(v):
+                return self.plain(s)
+            out = _Lines()
+            call = f"_fsetattr({_atom(a)}, {self.t(a)}, {target.attr!r}, {_atom(v)}, {self.t(v)})"
+            out.add(f"{self.tan(a.id)} = {call}" if self.active(a) else call, s.lineno)
+            return out
+        return self.plain(s)
+
+    def a_Name(self, s, y, value):
+        out = self.plain(s)
+        if y in self.a.active:
+            if self.active(value):
+                out.add(f"{self.tan(y)} = {self.tan(value.id)}", s.lineno)
+            else:
+                self.zero_init(out, y, s.lineno)
+        return out
+
+    a_Constant = a_Name
+
+    def _inactive(self, s, y, value) -> bool:
+        return y not in self.a.active or not any(
+            n in self.a.active for n in _names_in(value))
+
+    def scalar_assign(self, s, y, primal: str, tangent: str, uses_ans=False, operands=()):
+        """``y = primal`` with the tangent expression (which may read ``{ans}``)."""
+        out = _Lines()
+        d = self.tan(y)
+        if uses_ans or y in operands:
+            tmp = self.fresh("tmp")
+            out.add(f"{tmp} = {primal}", s.lineno)
+            out.add(f"{d} = {tangent.format(ans=tmp)}", s.lineno)
+            out.add(f"{y} = {tmp}", s.lineno)
+        else:
+            out.add(f"{d} = {tangent}", s.lineno)
+            out.add(f"{y} = {primal}", s.lineno)
+        return out
+
+    def a_BinOp(self, s, y, value):
+        if self._inactive(s, y, value):
+            out = self.plain(s)
+            self.zero_init(out, y, s.lineno)
+            return out
+        sym = _OP_SYMBOLS[type(value.op)]
+        left, right = value.left, value.right
+        a, b = _atom(left), _atom(right)
+        operands = {n.id for n in (left, right) if isinstance(n, ast.Name)}
+        if (y in self.a.scalar and self.scalar(left) and self.scalar(right)
+                and sym in ("+", "-", "*", "/", "**")):
+            da = self.tan(left.id) if self.active(left) else None
+            db = self.tan(right.id) if self.active(right) else None
+            if sym in ("+", "-"):
+                terms = ([da] if da else []) + ([f"{sym} {db}" if sym == "-" else db] if db else [])
+                if sym == "-" and not da:
+                    tangent = f"-{db}"
+                else:
+                    tangent = " + ".join(terms) if sym == "+" else " ".join(terms)
+            elif sym == "*":
+                terms = ([f"{da} * {b}"] if da else []) + ([f"{a} * {db}"] if db else [])
+                tangent = " + ".join(terms)
+            elif sym == "/":
+                if da and db:
+                    tangent = f"({da} * {b} - {a} * {db}) / ({b} * {b})"
+                elif da:
+                    tangent = f"{da} / {b}"
+                else:
+                    tangent = f"-{a} * {db} / ({b} * {b})"
+            else:  # **
+                if db is None:
+                    tangent = f"{da} * {b} * {a} ** ({b} - 1)"
+                else:
+                    return self.dispatch_binop(s, y, sym, left, right)
+            return self.scalar_assign(s, y, f"{a} {sym} {b}", tangent, operands=operands)
+        return self.dispatch_binop(s, y, sym, left, right)
+
+    def dispatch_binop(self, s, y, sym, left, right):
+        out = _Lines()
+        op = self.const(_OPERATOR_FUNCTIONS[sym], "_op")
+        d = self.tan(y) if y in self.a.active else "_"
+        out.add(f"{y}, {d} = _fbinop({op}, {_atom(left)}, {self.t(left)}, {_atom(right)}, "
+                f"{self.t(right)})", s.lineno)
+        if y in self.a.active:
+            self.coerce(out, y, s.lineno)
+        return out
+
+    def a_UnaryOp(self, s, y, value):
+        if self._inactive(s, y, value) or isinstance(value.op, ast.Not):
+            out = self.plain(s)
+            self.zero_init(out, y, s.lineno)
+            return out
+        x = value.operand
+        if y in self.a.scalar and self.scalar(x) and isinstance(value.op, (ast.USub, ast.UAdd)):
+            sign = "-" if isinstance(value.op, ast.USub) else ""
+            return self.scalar_assign(s, y, f"{sign}{_atom(x)}", f"{sign}{self.t(x)}",
+                                      operands={x.id})
+        out = _Lines()
+        op = self.const(_UNARY_FUNCTIONS[type(value.op)], "_op")
+        out.add(f"{y}, {self.tan(y)} = _funop({op}, {_atom(x)}, {self.t(x)})", s.lineno)
+        self.coerce(out, y, s.lineno)
+        return out
+
+    def a_Compare(self, s, y, value):
+        out = self.plain(s)
+        self.zero_init(out, y, s.lineno)
+        return out
+
+    a_Set = a_JoinedStr = a_Compare
+
+    def a_Attribute(self, s, y, value):
+        if not self.active(value.value):
+            out = self.plain(s)
+            self.zero_init(out, y, s.lineno)
+            return out
+        out = _Lines()
+        d = self.tan(y) if y in self.a.active else "_"
+        out.add(f"{y}, {d} = _fgetattr({_atom(value.value)}, {self.t(value.value)}, "
+                f"{value.attr!r})", s.lineno)
+        if y in self.a.active:
+            self.coerce(out, y, s.lineno)
+        return out
+
+    def a_Subscript(self, s, y, value):
+        if not self.active(value.value):
+            out = self.plain(s)
+            self.zero_init(out, y, s.lineno)
+            return out
+        out = _Lines()
+        d = self.tan(y) if y in self.a.active else "_"
+        out.add(f"{y}, {d} = _fgetitem({_atom(value.value)}, {self.t(value.value)}, "
+                f"{_index_expr(value.slice)})", s.lineno)
+        if y in self.a.active:
+            self.coerce(out, y, s.lineno)
+        return out
+
+    def _items(self, elts) -> str:
+        parts = []
+        for e in elts:
+            if isinstance(e, ast.Starred):
+                parts.append(f"*_fstar({_atom(e.value)}, {self.t(e.value)})")
+            else:
+                parts.append(self.t(e))
+        return ", ".join(parts)
+
+    def a_Tuple(self, s, y, value):
+        out = self.plain(s)
+        if y in self.a.active:
+            if any(self.active(e.value if isinstance(e, ast.Starred) else e) for e in value.elts):
+                items = self._items(value.elts)
+                text = f"({items},)" if isinstance(value, ast.Tuple) else f"[{items}]"
+                out.add(f"{self.tan(y)} = {text}", s.lineno)
+            else:
+                self.zero_init(out, y, s.lineno)
+        return out
+
+    a_List = a_Tuple
+
+    def a_Dict(self, s, y, value):
+        out = self.plain(s)
+        if y in self.a.active:
+            if any(self.active(v) for v in value.values):
+                parts = []
+                for k, v in zip(value.keys, value.values):
+                    if k is None:
+                        parts.append(f"**_fstar_dict({_atom(v)}, {self.t(v)})")
+                    else:
+                        parts.append(f"{_atom(k)}: {self.t(v)}")
+                out.add(f"{self.tan(y)} = {{{', '.join(parts)}}}", s.lineno)
+            else:
+                self.zero_init(out, y, s.lineno)
+        return out
+
+    def a_Call(self, s, y, call):
+        func = call.func
+        resolved = self.callee(func)
+        names = _names_in(call)
+        if resolved is not None and _safe(self.is_nondiff, resolved):
+            out = self.plain(s)
+            self.zero_init(out, y, s.lineno)
+            return out
+        if not any(n in self.a.active for n in names):
+            out = self.plain(s)
+            self.zero_init(out, y, s.lineno)
+            return out
+        name = getattr(resolved, "__name__", None)
+        if (resolved is not None and name in SCALAR_TEMPLATES and y in self.a.scalar
+                and len(call.args) == 1 and not call.keywords
+                and self.scalar(call.args[0]) and _is_template_function(resolved, name)):
+            self.guard(func)
+            x = call.args[0]
+            template = SCALAR_TEMPLATES[name]
+            tangent = f"{self.t(x)} * {template.format(x=_atom(x), ans='{ans}')}"
+            return self.scalar_assign(s, y, _atom(call), tangent, uses_ans="{ans}" in template,
+                                      operands={x.id} if isinstance(x, ast.Name) else ())
+        out = _Lines()
+        args = ", ".join(
+            _atom(a) if not isinstance(a, ast.Starred) else f"*{_atom(a.value)}"
+            for a in call.args)
+        targs = self._items(call.args)
+        args_t = f"({args},)" if call.args else "()"
+        targs_t = f"({targs},)" if call.args else "()"
+        rest = ""
+        if call.keywords:
+            kws = ", ".join(f"{k.arg!r}: {_atom(k.value)}" if k.arg else f"**{_atom(k.value)}"
+                            for k in call.keywords)
+            tkws = ", ".join(f"{k.arg!r}: {self.t(k.value)}" if k.arg else
+                             f"**_fstar_dict({_atom(k.value)}, {self.t(k.value)})"
+                             for k in call.keywords)
+            rest = f", {{{kws}}}, {{{tkws}}}"
+        d = self.tan(y) if y in self.a.active else "_"
+        if isinstance(func, ast.Attribute) and not self._is_module(func.value):
+            obj = func.value
+            out.add(f"{y}, {d} = _fcall_method({_atom(obj)}, {self.t(obj)}, {func.attr!r}, "
+                    f"{args_t}, {targs_t}{rest})", s.lineno)
+        else:
+            if self.active(func):
+                if not rest:
+                    rest = ", None, None"
+                rest += f", {self.t(func)}"
+            out.add(f"{y}, {d} = _fcall({_atom(func)}, {args_t}, {targs_t}{rest})", s.lineno)
+        if y in self.a.active:
+            self.coerce(out, y, s.lineno)
+        return out
+
+    def _is_module(self, node) -> bool:
+        if not isinstance(node, ast.Name):
+            return False
+        value = self.resolve_global(node.id)
+        return value is not None and type(value).__name__ == "module"
+
+    def s_AugAssign(self, s):
+        target = s.target
+        y = target.id
+        v = s.value
+        if y not in self.a.active and not self.active(v):
+            return self.plain(s)
+        sym = _OP_SYMBOLS[type(s.op)]
+        if (y in self.a.scalar and self.scalar(v) and sym in ("+", "-", "*", "/")):
+            d = self.tan(y)
+            dv = self.tan(v.id) if self.active(v) else None
+            b = _atom(v)
+            out = _Lines()
+            if sym in ("+", "-"):
+                if dv:
+                    out.add(f"{d} {sym}= {dv}", s.lineno)
+            elif sym == "*":
+                out.add(f"{d} = {d} * {b}" + (f" + {y} * {dv}" if dv else ""), s.lineno)
+            else:
+                out.add(f"{d} = ({d} * {b} - {y} * {dv}) / ({b} * {b})" if dv else
+                        f"{d} = {d} / {b}", s.lineno)
+            out.extend(self.plain(s), 0)
+            return out
+        out = _Lines()
+        d = self.tan(y) if y in self.a.active else "_"
+        out.add(f"{y}, {d} = _faug({sym!r}, {y}, {self.t(target)}, {_atom(v)}, {self.t(v)})",
+                s.lineno)
+        if y in self.a.active:
+            self.coerce(out, y, s.lineno)
+        return out
+
+    # ------------------------------------------------------------ control flow
+
+    def s_If(self, s):
+        out = _Lines()
+        out.add(f"if {_atom(s.test)}:", s.lineno)
+        out.extend(self.block(s.body), 1)
+        if s.orelse:
+            out.add("else:", s.lineno)
+            out.extend(self.block(s.orelse), 1)
+        return out
+
+    def s_While(self, s):
+        out = _Lines()
+        out.add(f"while {_atom(s.test)}:", s.lineno)
+        out.extend(self.block(s.body), 1)
+        return out
+
+    def s_For(self, s):
+        out = _Lines()
+        x = s.target.id
+        it = s.iter
+        if x in self.a.active and self.active(it):
+            d = self.tan(x)
+            out.add(f"for {x}, {d} in _fiter({_atom(it)}, {self.t(it)}):", s.lineno)
+            if x in self.a.scalar:
+                out.add(f"if {d} is None:", s.lineno, 1)
+                out.add(f"{d} = 0.0", s.lineno, 2)
+        else:
+            out.add(f"for {x} in {_atom(it)}:", s.lineno)
+            init = _Lines()
+            self.zero_init(init, x, s.lineno)
+            out.extend(init, 1)
+        out.extend(self.block(s.body), 1)
+        return out
+
+    def s_Try(self, s):
+        out = _Lines()
+        out.add("try:", s.lineno)
+        out.extend(self.block(s.body), 1)
+        for h in s.handlers:
+            head = "except"
+            if h.type is not None:
+                head += " " + ast.unparse(h.type)
+            if h.name:
+                head += f" as {h.name}"
+            out.add(head + ":", h.lineno)
+            out.extend(self.block(h.body), 1)
+        if s.orelse:
+            out.add("else:", s.lineno)
+            out.extend(self.block(s.orelse), 1)
+        if s.finalbody:
+            out.add("finally:", s.lineno)
+            out.extend(self.block(s.finalbody), 1)
+        return out
+
+    s_TryStar = s_Try
+
+    def s_Delete(self, s):
+        out = _Lines()
+        for target in s.targets:
+            if isinstance(target, ast.Subscript) and self.active(target.value):
+                a = target.value.id
+                out.add(f"{self.tan(a)} = _fdelitem({a}, {self.tan(a)}, "
+                        f"{_index_expr(target.slice)})", s.lineno)
+            else:
+                out.add(f"del {ast.unparse(target)}", s.lineno)
+        return out
+
+    def s_Nonlocal(self, s):
+        out = self.plain(s)
+        cells = [self.cells[n] for n in s.names if n in self.cells]
+        if cells:
+            out.add(f"nonlocal {', '.join(cells)}", s.lineno)
+        return out
+
+    def s_FunctionDef(self, s):
+        captured = sorted({n.id for n in ast.walk(s) if isinstance(n, ast.Name)
+                           and n.id in self.a.active and (n.id in self.local
+                                                          or n.id in self.a.free)}
+                          - {s.name})
+        out = _Lines()
+        lines = ast.unparse(s).splitlines()
+        for line in lines:
+            out.add(line, s.lineno)
+        if captured:  # cells for the captured variables' tangents (never run)
+            indent = len(lines[-1]) - len(lines[-1].lstrip())
+            body_indent = " " * (len(lines[0]) - len(lines[0].lstrip()) + 4)
+            del indent
+            refs = ", ".join(self.tan(n) for n in captured)
+            out.add(f"{body_indent}if False:", s.lineno)
+            out.add(f"{body_indent}    ({refs},)", s.lineno)
+        if any(self.active(d) for d in s.args.defaults):
+            refs = ", ".join(self.t(d) for d in s.args.defaults)
+            out.add(f"_fdefaults({s.name}, ({refs},))", s.lineno)
+        if s.name in self.a.active:
+            out.add(f"{self.tan(s.name)} = None", s.lineno)
+        return out
+
+    def s_Pass(self, s):
+        return self.plain(s)
+
+    s_Break = s_Continue = s_Raise = s_Global = s_Import = s_ImportFrom = s_ClassDef = s_Pass
+    s_Expr = s_Pass
+    s_Assert = s_Pass
+
+
+def generate_forward(fn: ast.FunctionDef, analysis: Analysis, resolve, filename: str,
+                     freevars, is_nondiff) -> ForwardGenerated:
+    """The tangent function of normalized ``fn`` (see the module docstring)."""
+    gen = ForwardGenerator(fn, analysis, resolve, filename, freevars, is_nondiff)
+    body = list(fn.body)
+    ret = body.pop() if body and isinstance(body[-1], ast.Return) else None
+    lines = gen.block(body)
+    ret_value = _atom(ret.value) if ret is not None and ret.value is not None else "None"
+    ret_line = ret.lineno if ret is not None else fn.lineno
+    if ret is not None and isinstance(ret.value, ast.Name) and ret.value.id in analysis.active:
+        ret_tangent = gen.tan(ret.value.id)
+    else:
+        ret_tangent = "None"
+
+    # the tangents come keyword-only, last: a zero-argument super() reads the frame's
+    # first argument, which must stay f's own
+    args = ast.unparse(fn.args)
+    if fn.args.kwarg is not None:
+        cut = args.rindex("**")
+        head_args = args[:cut] + ("" if fn.args.vararg or fn.args.kwonlyargs else "*, ") + \
+            "_targs, _tkw, " + args[cut:]
+    elif fn.args.vararg or fn.args.kwonlyargs:
+        head_args = args + ", _targs, _tkw"
+    else:
+        head_args = (args + ", " if args else "") + "*, _targs, _tkw"
+    head = f"def {fn.name}_jvp({head_args}):"
+    prologue = _Lines()
+    for g, k in gen.guards.items():
+        prologue.add(f"if {g} is not {k}:", fn.lineno)
+        prologue.add("_stale()", fn.lineno, 1)
+    params = analysis.params
+    names = [gen.tan(p) if p in analysis.active else "_" for p in params]
+    if params:
+        sig = gen.const(_signature(fn.args), "_sig")
+        prologue.add(f"{', '.join(names)}, = _fbind({sig}, _targs, _tkw)", fn.lineno)
+        for p in params:
+            if p in analysis.active and p in analysis.scalar:
+                prologue.add(f"if {gen.tan(p)} is None:", fn.lineno)
+                prologue.add(f"{gen.tan(p)} = 0.0", fn.lineno, 1)
+    # active variables assigned only on some paths: their tangent must exist when read
+    for v in sorted(analysis.active - set(params) - set(gen.cells)):
+        if v in gen.tangent_names and v not in analysis.free:
+            prologue.add(f"{gen.tan(v)} = {'0.0' if v in analysis.scalar else 'None'}",
+                         fn.lineno)
+    for v in analysis.free:
+        if v in analysis.active and v not in gen.cells and v in gen.tangent_names:
+            prologue.add(f"{gen.tan(v)} = None", fn.lineno)
+    all_lines = _Lines()
+    all_lines.extend(prologue, 0)
+    all_lines.extend(lines, 0)
+    all_lines.add(f"return {ret_value}, {ret_tangent}", ret_line)
+    text, origin = all_lines.render(set())
+    return ForwardGenerated("\n".join([head] + text), [fn.lineno] + origin, gen.constants,
+                            list(gen.guards.items()))
+
+
+def _signature(args: ast.arguments):
+    positional = [a.arg for a in args.posonlyargs + args.args]
+    return (tuple(positional), args.vararg.arg if args.vararg else None,
+            tuple(a.arg for a in args.kwonlyargs), args.kwarg.arg if args.kwarg else None)
+
+
+def bind(sig, targs, tkw):
+    """Tangents of the parameters, in parameter order, from a call's tangents."""
+    positional, vararg, kwonly, varkw = sig
+    n = len(positional)
+    if not tkw and vararg is None and varkw is None and not kwonly:
+        if len(targs) == n:
+            return targs
+        return tuple(targs) + (None,) * (n - len(targs))
+    tkw = dict(tkw or {})
+    out = list(targs[:n]) + [None] * max(0, n - len(targs))
+    for i, p in enumerate(positional):
+        if i >= len(targs) and p in tkw:
+            out[i] = tkw.pop(p)
+    if vararg is not None:
+        out.append(tuple(targs[n:]))
+    for k in kwonly:
+        out.append(tkw.pop(k, None))
+    if varkw is not None:
+        out.append(tkw)
+    return tuple(out)
