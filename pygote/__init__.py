@@ -24,6 +24,10 @@ from pygote.errors import DifferentiationError
 from pygote.runtime.structural import Structural
 from pygote.testing import check_grads
 from pygote.transform import compile as _compile  # noqa: F401  (installs the transformer)
+from pygote.rules import higher as _higher
+from pygote.rules.higher import hessian, hvp
+
+_higher._install()
 
 __version__ = "0.1.0"
 
@@ -34,6 +38,8 @@ __all__ = [
     "custom_vjp",
     "elementwise_grad",
     "grad",
+    "hessian",
+    "hvp",
     "gradient",
     "jacfwd",
     "jacobian",

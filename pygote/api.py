@@ -16,7 +16,7 @@ from typing import Any, Callable
 import numpy as np
 
 from pygote.errors import DifferentiationError
-from pygote.rules.registry import NONDIFFERENTIABLE, RULES
+from pygote.rules.registry import DERIVATIVES, NONDIFFERENTIABLE, REPLACEMENTS, RULES
 from pygote.transform.compile import adjoint_of as _adjoint_of
 from pygote.runtime import dispatch, journal, shadows
 from pygote.runtime.shadows import attributes
@@ -189,7 +189,8 @@ def withgradient(f: Callable, *args: Any, **kwargs: Any):
 def _value_and_gradients(f, args, kwargs, constant=(), has_aux=False):
     """Run ``f`` forward and backward from the seed 1; ``constant`` are argument positions
     whose gradients are not wanted (they are specialized away)."""
-    if type(f) is not FunctionType or f in RULES or f in NONDIFFERENTIABLE:
+    if (type(f) is not FunctionType or f in RULES or f in NONDIFFERENTIABLE
+            or f.__code__ in DERIVATIVES or f in REPLACEMENTS):
         # callable objects, partials, functions with rules: through the dispatcher
         if not constant:
             _check_inputs(f, args)
@@ -278,6 +279,7 @@ def value_and_grad(f: Callable, argnums=0, has_aux: bool = False) -> Callable:
         y, grads = _value_and_gradients(f, args, kwargs, constant, has_aux)
         return y, _select(grads, argnums)
 
+    wrapped._pygote_derivative = ("value_and_grad", f, argnums, has_aux)
     return wrapped
 
 
@@ -302,6 +304,7 @@ def grad(f: Callable, argnums=0, has_aux: bool = False) -> Callable:
             return g, value[1]
         return g
 
+    wrapped._pygote_derivative = ("grad", f, argnums, has_aux)
     return wrapped
 
 

@@ -51,6 +51,19 @@ def _perturb(args, argnums, directions, h):
     return out
 
 
+def _shape_or_type(a):
+    """``a``'s shape, or its type name where it has none (ragged lists, index tuples)."""
+    try:
+        return np.shape(a)
+    except ValueError:
+        return type(a).__name__
+
+
+def _describe_args(args, kwargs) -> str:
+    """The arguments' shapes for a failure message (only built when an assertion fails)."""
+    return f"(args shapes {[_shape_or_type(a) for a in args]}, kwargs {kwargs})"
+
+
 def check_rule(
     func,
     *args,
@@ -96,13 +109,12 @@ def check_rule(
         fd = (np.asarray(plus, dtype=complex) - np.asarray(minus, dtype=complex)) / (2 * h)
         rhs = inner(u, fd)
         scale = max(1.0, abs(rhs))
-        shapes = f"(args shapes {[np.shape(a) for a in args]}, kwargs {kwargs})"
         if "rev" in modes:
             cts = rule.vjp(u, ans, *args, **kwargs)
             lhs = sum(inner(fit(cts[i], args[i]), v) for i, v in zip(argnums, vs))
             assert abs(lhs - rhs) <= atol + rtol * scale, (
                 f"vjp of {rule.name} disagrees with finite differences: "
-                f"<vjp(u), v> = {lhs!r}, <u, J v> = {rhs!r} {shapes}")
+                f"<vjp(u), v> = {lhs!r}, <u, J v> = {rhs!r} {_describe_args(args, kwargs)}")
         if "fwd" in modes:
             tangents = [None] * len(args)
             for i, v in zip(argnums, vs):
@@ -114,7 +126,7 @@ def check_rule(
             lhs = inner(u, dy)
             assert abs(lhs - rhs) <= atol + rtol * scale, (
                 f"jvp of {rule.name} disagrees with finite differences: "
-                f"<u, jvp(v)> = {lhs!r}, <u, J v> = {rhs!r} {shapes}")
+                f"<u, jvp(v)> = {lhs!r}, <u, J v> = {rhs!r} {_describe_args(args, kwargs)}")
 
 
 def _leaves(x, path=()):

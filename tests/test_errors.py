@@ -115,13 +115,6 @@ def test_out_with_where_is_refused_not_silently_wrong():
         pg.gradient(ufunc_with_out_where, np.ones(3))
 
 
-def test_nested_transforms_are_refused_plainly_for_now():
-    with pytest.raises(pg.DifferentiationError, match="higher-order derivatives"):
-        pg.grad(pg.grad(math.sin))(0.5)
-    with pytest.raises(pg.DifferentiationError, match="higher-order derivatives"):
-        pg.gradient(lambda x: pg.gradient(lambda y: x * y * y, x)[0], 1.5)
-
-
 def match_stmt(x):
     match x:
         case 1.0:

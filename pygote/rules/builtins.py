@@ -27,7 +27,7 @@ from pygote.rules.operators import (
     abs_jvp, abs_vjp, mod_jvp, mod_vjps, pow_base_vjp, pow_exponent_vjp, pow_jvp,
 )
 from pygote.rules.registry import (
-    defjvp, defreplacement, defvjp, defvjp_all, nondifferentiable,
+    add_tangents, defjvp, defreplacement, defvjp, defvjp_all, nondifferentiable,
 )
 from pygote.runtime.values import fit, is_differentiable, unbroadcast, zeros_like
 
@@ -139,14 +139,10 @@ def _sum_jvp(ans, ts, xs, start=0):
     if t is None:
         return acc
     if isinstance(t, np.ndarray):
-        rows = t.sum(axis=0)
-        return rows if acc is None else acc + rows
+        return add_tangents(acc, t.sum(axis=0))
     if not isinstance(xs, (list, tuple)):  # an iterator: its tangent cannot be read
         return acc
-    for ti in t:
-        if ti is not None:
-            acc = ti if acc is None else acc + ti
-    return acc
+    return add_tangents(acc, *t)
 
 
 defvjp(sum, _sum_iterable, lambda g, ans, xs, start: g)

@@ -17,7 +17,7 @@ import math
 
 import numpy as np
 
-from pygote.rules.registry import defjvp, defvjp, defvjp_all, nondifferentiable
+from pygote.rules.registry import add_tangents, defjvp, defvjp, defvjp_all, nondifferentiable
 
 __all__ = ["digamma"]
 
@@ -58,13 +58,6 @@ def _like(cts, x):
 def _sized(x):
     """True for arguments whose elements can be given cotangents (not generators)."""
     return isinstance(x, (list, tuple, np.ndarray))
-
-
-def _plus(a, b):
-    """Sum of two tangents, ``None`` being zero."""
-    if a is None:
-        return b
-    return a if b is None else a + b
 
 
 # ---------------------------------------------------------------- digamma
@@ -135,7 +128,7 @@ def _log_jvp(ans, ts, x, base=None):
         return None if tx is None else _div(tx, x)
     log_base = math.log(base)
     t = None if tx is None else tx / (x * log_base)
-    return t if ts[1] is None else _plus(t, -ts[1] * ans / (base * log_base))
+    return t if ts[1] is None else add_tangents(t, -ts[1] * ans / (base * log_base))
 
 
 def _pow_jvp(ans, ts, x, y):  # the slopes of _pow_x and _pow_y
@@ -147,7 +140,7 @@ def _pow_jvp(ans, ts, x, y):  # the slopes of _pow_x and _pow_y
         except (ValueError, ZeroDivisionError):  # 0 ** negative: infinite slope
             t = tx * y * math.inf
     if ty is not None and x != 0:
-        t = _plus(t, ty * ans * math.log(abs(x)))
+        t = add_tangents(t, ty * ans * math.log(abs(x)))
     return t
 
 
@@ -244,7 +237,7 @@ def _quotient_jvp(ans, ts, x, y):
     tx, ty = ts
     if ty is None:
         return tx
-    return _plus(tx, -ty * round((x - ans) / y))
+    return add_tangents(tx, -ty * round((x - ans) / y))
 
 
 defjvp(math.fabs, lambda ans, ts, x: None if ts[0] is None else ts[0] * _sign(x))
@@ -424,7 +417,7 @@ def _clog_jvp(ans, ts, z, base=None):  # log(z) / log(b)
         return None if tz is None else tz / z
     log_base = cmath.log(base)
     t = None if tz is None else tz / (z * log_base)
-    return t if ts[1] is None else _plus(t, -ts[1] * ans / (base * log_base))
+    return t if ts[1] is None else add_tangents(t, -ts[1] * ans / (base * log_base))
 
 
 def _phase_jvp(ans, ts, z):  # d angle(z) = Im(dz / z)
@@ -442,7 +435,7 @@ def _polar_jvp(ans, ts, z):  # (|z|, phase z): (Re(conj(z) dz) / |z|, Im(dz / z)
 def _rect_jvp(ans, ts, r, phi):  # d(r e^{i phi}) = dr e^{i phi} + i r e^{i phi} dphi
     tr, tphi = ts
     t = None if tr is None else tr * cmath.rect(1.0, phi)
-    return t if tphi is None else _plus(t, 1j * ans * tphi)
+    return t if tphi is None else add_tangents(t, 1j * ans * tphi)
 
 
 defjvp(cmath.log, _clog_jvp)

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from pygote.rules.registry import defjvp, defvjp
+from pygote.rules.registry import defjvp, defvjp, dense_tangent
 from pygote.runtime.values import fit
 
-__all__ = ["getitem_vjp", "cotangent_like", "dense_tangent"]
+__all__ = ["getitem_vjp", "cotangent_like"]
 
 
 def _zeros(x, g):
@@ -142,17 +142,6 @@ def cotangent_like(g, x):
     return fit(g, x)
 
 
-def dense_tangent(t, x, dtype):
-    """The tangent ``t`` of array-like ``x`` (nested lists and tuples of arrays and scalars,
-    their tangents nested alike) as one array of ``x``'s shape: ``None`` entries, such as
-    those of constants and integers, are zeros of ``dtype``."""
-    if t is None:
-        return np.zeros(np.shape(x), dtype)
-    if isinstance(x, (list, tuple)):
-        return np.array([dense_tangent(ti, xi, dtype) for ti, xi in zip(t, x)], dtype)
-    return np.asarray(t)
-
-
 def _array_vjp(g, ans, x, *_, **__):
     # The reshape undoes ``ndmin`` and ``ascontiguousarray``'s promotion of 0-d to 1-d.
     return cotangent_like(np.reshape(g, np.shape(x)), x)
@@ -167,7 +156,8 @@ def _array_jvp(func):
         if t is None or not np.issubdtype(np.result_type(ans), np.inexact):
             return None
         if isinstance(x, (list, tuple)):
-            return np.reshape(dense_tangent(t, x, ans.dtype), np.shape(ans))  # ndmin
+            t = dense_tangent(t, x, ans.dtype)
+            return None if t is None else np.reshape(t, np.shape(ans))  # ndmin
         kwargs.pop("dtype", None)
         kwargs.pop("like", None)
         return func(t, *args[1:], **kwargs)

@@ -38,7 +38,9 @@ import pygote.rules.numpy_products  # noqa: F401
 import pygote.rules.numpy_shape  # noqa: F401
 from pygote.rules.numpy_indexing import cotangent_like
 from pygote.rules.numpy_shape import undiagonal
-from pygote.rules.registry import defjvp, defvjp, defvjp_all, nondifferentiable, rule_for
+from pygote.rules.registry import (
+    bilinear_jvp, defjvp, defvjp, defvjp_all, linear_jvp, nondifferentiable, rule_for,
+)
 
 linalg = np.linalg
 conj = np.conj
@@ -115,26 +117,6 @@ def _alias(new, old, jvp):
     else:
         defvjp_all(new, rule.vjp)
     defjvp(new, jvp)
-
-
-def _linear_jvp(func):
-    """The forward rule of a function linear in its one argument: the function itself."""
-    def jvp(ans, tangents, x, *args, **kwargs):
-        return None if tangents[0] is None else func(tangents[0], *args, **kwargs)
-
-    return jvp
-
-
-def _bilinear_jvp(func):
-    """The forward rule of a function (real-)bilinear in its two arguments: the product
-    rule, ``f(da, b) + f(a, db)``."""
-    def jvp(ans, tangents, a, b, *args, **kwargs):
-        ta, tb = tangents[:2]
-        da = None if ta is None else func(ta, b, *args, **kwargs)
-        db = None if tb is None else func(a, tb, *args, **kwargs)
-        return db if da is None else da if db is None else da + db
-
-    return jvp
 
 
 # ---------------------------------------------------------------------------------------
@@ -814,14 +796,14 @@ defjvp(linalg.multi_dot, _multi_dot_jvp)
 # numpy 2's array-API aliases: the same maths as their numpy namesakes, matrices last
 # ---------------------------------------------------------------------------------------
 
-_alias(linalg.matmul, np.matmul, _bilinear_jvp(linalg.matmul))
-_alias(linalg.outer, np.outer, _bilinear_jvp(linalg.outer))
-_alias(linalg.vecdot, np.vecdot, _bilinear_jvp(linalg.vecdot))  # conj(x1): real-bilinear
-_alias(linalg.tensordot, np.tensordot, _bilinear_jvp(linalg.tensordot))
-_alias(linalg.cross, np.cross, _bilinear_jvp(linalg.cross))
-_alias(linalg.matrix_transpose, np.matrix_transpose, _linear_jvp(linalg.matrix_transpose))
+_alias(linalg.matmul, np.matmul, bilinear_jvp(linalg.matmul))
+_alias(linalg.outer, np.outer, bilinear_jvp(linalg.outer))
+_alias(linalg.vecdot, np.vecdot, bilinear_jvp(linalg.vecdot))  # conj(x1): real-bilinear
+_alias(linalg.tensordot, np.tensordot, bilinear_jvp(linalg.tensordot))
+_alias(linalg.cross, np.cross, bilinear_jvp(linalg.cross))
+_alias(linalg.matrix_transpose, np.matrix_transpose, linear_jvp(linalg.matrix_transpose))
 defvjp(linalg.diagonal, lambda g, ans, x, offset=0: undiagonal(g, np.shape(x), offset, -2, -1))
-defjvp(linalg.diagonal, _linear_jvp(linalg.diagonal))
+defjvp(linalg.diagonal, linear_jvp(linalg.diagonal))
 
 
 def _linalg_trace_vjp(g, ans, x, offset=0, dtype=None):
@@ -831,4 +813,4 @@ def _linalg_trace_vjp(g, ans, x, offset=0, dtype=None):
 
 
 defvjp(linalg.trace, _linalg_trace_vjp)
-defjvp(linalg.trace, _linear_jvp(linalg.trace))
+defjvp(linalg.trace, linear_jvp(linalg.trace))

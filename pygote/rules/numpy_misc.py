@@ -15,7 +15,9 @@ import numpy as np
 
 import pygote.rules.numpy_shape  # noqa: F401  (copy's rule, checked below)
 from pygote.rules.numpy_indexing import cotangent_like
-from pygote.rules.registry import defjvp, defvjp, defvjp_all, rule_for
+from pygote.rules.registry import (
+    add_tangents, bilinear_jvp, defjvp, defvjp, defvjp_all, dense_tangent, rule_for,
+)
 from pygote.runtime.values import unbroadcast
 
 conj = np.conj
@@ -42,18 +44,6 @@ def _pad_along(x, axis, before, after):
 def _tangents(tangents, n):
     """``tangents`` padded with ``None`` to ``n`` entries (defaults have no tangent)."""
     return tuple(tangents) + (None,) * (n - len(tangents))
-
-
-def _dense(t):
-    """The tangent of a list argument (a list of tangents, ``None`` for zero) as an array."""
-    if isinstance(t, (list, tuple)):
-        return np.asarray([0.0 if x is None else x for x in t])
-    return t
-
-
-def _plus(a, b):
-    """Sum of two tangents, ``None`` being zero."""
-    return b if a is None else a if b is None else a + b
 
 
 def _diff_adjoint(g, axis):
@@ -85,10 +75,11 @@ def _polyval_vjp_x(g, ans, p, x):
 def _polyval_jvp(ans, tangents, p, x):
     # linear in p; in x the slope is the derivative polynomial
     tp, tx = _tangents(tangents, 2)
+    tp = dense_tangent(tp, p)
     coeffs = np.asarray(p)
-    dy = None if tp is None else np.polyval(_dense(tp), x)
+    dy = None if tp is None else np.polyval(tp, x)
     if tx is not None and len(coeffs) > 1:
-        dy = _plus(dy, np.polyval(coeffs[:-1] * np.arange(len(coeffs) - 1, 0, -1), x) * tx)
+        dy = add_tangents(dy, np.polyval(coeffs[:-1] * np.arange(len(coeffs) - 1, 0, -1), x) * tx)
     return dy
 
 
@@ -134,17 +125,7 @@ defvjp(
 )
 
 
-def _bilinear_jvp(func):
-    """The product rule for a function (real-)bilinear in its first two arguments."""
-    def jvp(ans, tangents, a, v, *args, **kwargs):
-        ta, tv = _tangents(tangents, 2)[:2]
-        return _plus(None if ta is None else func(ta, v, *args, **kwargs),
-                     None if tv is None else func(a, tv, *args, **kwargs))
-
-    return jvp
-
-
-defjvp(np.convolve, _bilinear_jvp(np.convolve))
+defjvp(np.convolve, bilinear_jvp(np.convolve))
 
 
 def _correlate_full_g(g, a, v, args, kwargs):
@@ -162,7 +143,7 @@ defvjp(
     lambda g, ans, a, v, *args, **kw: conj(np.correlate(_correlate_full_g(g, a, v, args, kw),
                                                         a, "valid"))[::-1],
 )
-defjvp(np.correlate, _bilinear_jvp(np.correlate))  # conj(v) is additive: real-bilinear
+defjvp(np.correlate, bilinear_jvp(np.correlate))  # conj(v) is additive: real-bilinear
 
 
 # ---------------------------------------------------------------------------------------
@@ -246,9 +227,10 @@ def _interp_jvp(ans, tangents, x, xp, fp, left=None, right=None, period=None):
         def side(value, t):
             return None if value is None else 0.0 if t is None else t
 
-        tfp = np.zeros(len(fp)) if tfp is None else _dense(tfp)
-        dy = _plus(dy, np.interp(x, xp, tfp, side(left, t_left), side(right, t_right),
-                                 period))
+        tfp = dense_tangent(tfp, fp)
+        tfp = np.zeros(len(fp)) if tfp is None else tfp
+        dy = add_tangents(dy, np.interp(x, xp, tfp, side(left, t_left),
+                                        side(right, t_right), period))
     return dy
 
 
@@ -374,7 +356,7 @@ def _gradient_jvp(ans, tangents, f, *varargs, axis=None, edge_order=1):
             varargs, t_h)
         for k, ((h, th), out) in enumerate(zip(pairs, outs)):
             if th is not None:
-                dys[k] = _plus(dys[k], -out / h * th)
+                dys[k] = add_tangents(dys[k], -out / h * th)
     return tuple(dys) if several else dys[0]
 
 
@@ -439,7 +421,7 @@ def _trapezoid_jvp(ans, tangents, y, x=None, dx=1.0, axis=-1):
     dy = None if ty is None else np.trapezoid(ty, x, dx, axis)
     t_d = t_dx if x is None else None if tx is None else _trapezoid_d(y, tx, None, axis)
     if t_d is not None:
-        dy = _plus(dy, np.sum(t_d * _pair_sum(np.asarray(y), axis) / 2, axis=axis))
+        dy = add_tangents(dy, np.sum(t_d * _pair_sum(np.asarray(y), axis) / 2, axis=axis))
     return dy
 
 
@@ -574,7 +556,7 @@ def _cast_jvp(ans, tangents, *_, **__):
 
 def _complex_jvp(ans, tangents, *_, **__):
     t_re, t_im = _tangents(tangents, 2)
-    return _plus(t_re, None if t_im is None else 1j * t_im)
+    return add_tangents(t_re, None if t_im is None else 1j * t_im)
 
 
 for _t in (np.float16, np.float32, np.float64, np.longdouble):

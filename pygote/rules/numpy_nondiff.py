@@ -1,13 +1,15 @@
 """Marks the NumPy functions whose outputs carry no gradient (shapes, constructors,
 indices, comparisons, random draws), and gives the few constructors that do depend
 smoothly on an argument (``full``, ``arange``, ``linspace``, ``item``, ``tolist``) a rule.
+All of those are linear in their differentiable arguments, so each jvp is the function
+applied to the tangents.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from pygote.rules.registry import defvjp, nondifferentiable
+from pygote.rules.registry import add_tangents, defjvp, defvjp, dense_tangent, nondifferentiable
 
 # ---------------------------------------------------------------------------------------
 # Shapes, dtypes and predicates about them
@@ -58,6 +60,9 @@ for _cls in (np.random.Generator, np.random.RandomState):
 # full(shape, fill): every entry is fill, so its cotangent is sum(g) (fit does the sum).
 defvjp(np.full, None, lambda g, *_, **__: g)
 defvjp(np.full_like, None, lambda g, *_, **__: g)
+# ... and its tangent is fill's, broadcast by fit_tangent
+defjvp(np.full, lambda ans, tangents, *_, **__: tangents[1])
+defjvp(np.full_like, lambda ans, tangents, *_, **__: tangents[1])
 
 # arange(start, stop, step) = start + i * step; the count, the only use of stop (and of
 # the sole argument of arange(stop)), is a step function of it.
@@ -67,6 +72,16 @@ defvjp(
     None,
     lambda g, ans, *args, **_: g * np.arange(np.size(ans)),
 )
+
+
+def _arange_jvp(ans, tangents, *args, **_):
+    if len(args) == 1:
+        return None
+    t_step = tangents[2] if len(args) > 2 else None
+    return add_tangents(tangents[0], None if t_step is None else t_step * np.arange(np.size(ans)))
+
+
+defjvp(np.arange, _arange_jvp)
 
 
 def _linspace_vjp(weight):
@@ -87,6 +102,25 @@ def _linspace_vjp(weight):
 
 defvjp(np.linspace, _linspace_vjp(lambda t: 1 - t), _linspace_vjp(lambda t: t))
 
+
+def _linspace_jvp(ans, tangents, start, stop, num=50, endpoint=True, retstep=False,
+                  dtype=None, axis=0, **_):
+    """linspace is linear in (start, stop): the samples' tangent is the linspace of the
+    tangents; the step's is ``(dstop - dstart) / div`` (none where the step is NaN)."""
+    t_start, t_stop = tangents[0], tangents[1]
+    if t_start is None and t_stop is None:
+        return (None, None) if retstep else None
+    t_start = 0.0 if t_start is None else t_start
+    t_stop = 0.0 if t_stop is None else t_stop
+    samples = np.linspace(t_start, t_stop, num, endpoint=endpoint, axis=axis)
+    if not retstep:
+        return samples
+    div = num - 1 if endpoint else num
+    return samples, (np.subtract(t_stop, t_start) / div if div > 0 else None)
+
+
+defjvp(np.linspace, _linspace_jvp)
+
 # ---------------------------------------------------------------------------------------
 # Leaving ndarray: item and tolist
 # ---------------------------------------------------------------------------------------
@@ -104,12 +138,18 @@ def _item_vjp(g, ans, x, *index):
     return out
 
 
-def _dense(g, ans):
-    """The nested-list cotangent ``g`` of ``ans`` with its ``None`` (zero) entries filled."""
-    if isinstance(ans, list):
-        return [_dense(gi, ai) for gi, ai in zip([None] * len(ans) if g is None else g, ans)]
-    return 0.0 if g is None else g
-
-
 defvjp(np.ndarray.item, _item_vjp)
-defvjp(np.ndarray.tolist, lambda g, ans, x: np.reshape(np.array(_dense(g, ans)), np.shape(x)))
+
+
+def _tolist_vjp(g, ans, x):
+    # g is nested like the list ans, None for zero entries (dense_tangent fills them)
+    g = dense_tangent(g, ans)
+    return None if g is None else np.reshape(g, np.shape(x))
+
+
+defvjp(np.ndarray.tolist, _tolist_vjp)
+# the same entry (or nested list) of the tangent
+defjvp(np.ndarray.item, lambda ans, tangents, x, *index: None if tangents[0] is None
+       else np.asarray(tangents[0]).item(*index))
+defjvp(np.ndarray.tolist, lambda ans, tangents, x: None if tangents[0] is None
+       else np.asarray(tangents[0]).tolist())

@@ -16,22 +16,9 @@ import string
 import numpy as np
 
 from pygote.rules.numpy_shape import undiagonal
-from pygote.rules.registry import defjvp, defvjp, defvjp_all
+from pygote.rules.registry import add_tangents, bilinear_jvp, defjvp, defvjp, defvjp_all
 
 conj = np.conj  # short, as the formulas below are written
-
-
-def _bilinear(func, n_args=0):
-    """The jvp of ``func(a, b, *args)``, linear in ``a`` and in ``b``: ``func(da, b) +
-    func(a, db)``, with the first ``n_args`` further positional arguments (``axes``; not
-    ``out``) and the keywords but ``out``."""
-    def jvp(ans, tangents, a, b, *args, out=None, **kwargs):
-        ta, tb = tangents[0], tangents[1]
-        args = args[:n_args]
-        da = None if ta is None else func(ta, b, *args, **kwargs)
-        db = None if tb is None else func(a, tb, *args, **kwargs)
-        return db if da is None else da if db is None else da + db
-    return jvp
 
 
 def _scalar(a, b):
@@ -69,8 +56,8 @@ def _dot_vjp_b(g, ans, a, b, out=None):
 
 defvjp(np.dot, _dot_vjp_a, _dot_vjp_b)
 defvjp(np.ndarray.dot, _dot_vjp_a, _dot_vjp_b)
-defjvp(np.dot, _bilinear(np.dot))
-defjvp(np.ndarray.dot, _bilinear(np.dot))  # np.dot: a's tangent may be a 0-d non-array
+defjvp(np.dot, bilinear_jvp(np.dot, 0))
+defjvp(np.ndarray.dot, bilinear_jvp(np.dot, 0))  # np.dot: a's tangent may be a 0-d non-array
 
 
 def _inner_vjp_a(g, ans, a, b):
@@ -88,7 +75,7 @@ def _inner_vjp_b(g, ans, a, b):
 
 
 defvjp(np.inner, _inner_vjp_a, _inner_vjp_b)
-defjvp(np.inner, _bilinear(np.inner))
+defjvp(np.inner, bilinear_jvp(np.inner, 0))
 
 
 # ---------------------------------------------------------------------------------------
@@ -119,7 +106,7 @@ def _matmul_vjp_b(g, ans, a, b, *_, **__):
 
 
 defvjp(np.matmul, _matmul_vjp_a, _matmul_vjp_b)
-defjvp(np.matmul, _bilinear(np.matmul))
+defjvp(np.matmul, bilinear_jvp(np.matmul, 0))
 
 
 # ---------------------------------------------------------------------------------------
@@ -153,7 +140,7 @@ def _tensordot_vjp_b(g, ans, a, b, axes=2):
 
 
 defvjp(np.tensordot, _tensordot_vjp_a, _tensordot_vjp_b)
-defjvp(np.tensordot, _bilinear(np.tensordot, 1))
+defjvp(np.tensordot, bilinear_jvp(np.tensordot, 1))
 
 
 # ---------------------------------------------------------------------------------------
@@ -227,12 +214,8 @@ def _einsum_jvp(ans, tangents, *args, out=None, dtype=None, casting=None, **kwar
         places = range(1, len(args))
     else:
         places = range(0, len(args) - len(args) % 2, 2)
-    total = None
-    for i in places:
-        if tangents[i] is not None:
-            term = np.einsum(*args[:i], tangents[i], *args[i + 1:], **kwargs)
-            total = term if total is None else total + term
-    return total
+    return add_tangents(*(np.einsum(*args[:i], tangents[i], *args[i + 1:], **kwargs)
+                          for i in places if tangents[i] is not None))
 
 
 defvjp_all(np.einsum, _einsum_vjp)
@@ -248,7 +231,7 @@ defvjp(
     lambda g, ans, a, b, out=None: np.reshape(g @ conj(np.ravel(b)), np.shape(a)),
     lambda g, ans, a, b, out=None: np.reshape(conj(np.ravel(a)) @ g, np.shape(b)),
 )
-defjvp(np.outer, _bilinear(np.outer))
+defjvp(np.outer, bilinear_jvp(np.outer, 0))
 
 # vdot(a, b) = sum(conj(a) * b) is antilinear in a: its vjp conjugates g, not b.
 defvjp(
@@ -256,7 +239,7 @@ defvjp(
     lambda g, ans, a, b: np.reshape(conj(g) * np.ravel(b), np.shape(a)),
     lambda g, ans, a, b: np.reshape(g * np.ravel(a), np.shape(b)),
 )
-defjvp(np.vdot, _bilinear(np.vdot))  # vdot(da, b) = sum(conj(da) * b): d conj(a) = conj(da)
+defjvp(np.vdot, bilinear_jvp(np.vdot, 0))  # vdot(da, b) = sum(conj(da) * b): d conj(a) = conj(da)
 
 
 def _vecdot_g(g, axis):
@@ -269,7 +252,7 @@ defvjp(
     lambda g, ans, a, b, axis=-1, **_: conj(_vecdot_g(g, axis)) * b,
     lambda g, ans, a, b, axis=-1, **_: _vecdot_g(g, axis) * a,
 )
-defjvp(np.vecdot, _bilinear(np.vecdot))
+defjvp(np.vecdot, bilinear_jvp(np.vecdot, 0))
 
 
 def _kron_parts(g, a, b):
@@ -294,7 +277,7 @@ def _kron_vjp_b(g, ans, a, b):
 
 
 defvjp(np.kron, _kron_vjp_a, _kron_vjp_b)
-defjvp(np.kron, _bilinear(np.kron))
+defjvp(np.kron, bilinear_jvp(np.kron, 0))
 
 
 def _cross_axis(a, b, kwargs):
@@ -311,7 +294,7 @@ defvjp(
     lambda g, ans, a, b, **kw: np.cross(conj(b), g, axis=_cross_axis(a, b, kw)),
     lambda g, ans, a, b, **kw: np.cross(g, conj(a), axis=_cross_axis(a, b, kw)),
 )
-defjvp(np.cross, _bilinear(np.cross, 4))  # any vectors: the vjp's 3-vector limit is its own
+defjvp(np.cross, bilinear_jvp(np.cross, 4))  # any vectors: the vjp's 3-vector limit is its own
 
 
 # ---------------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ try:
 except ImportError:  # NumPy 1.x
     from numpy.core.numeric import normalize_axis_tuple
 
-from pygote.rules.registry import defjvp, defvjp, with_array_args
+from pygote.rules.registry import defjvp, defvjp, first_tangent_jvp, with_array_args
 
 # ---------------------------------------------------------------- shared helpers
 
@@ -87,20 +87,10 @@ def _scan_jvp(rule):
     return jvp
 
 
-def _on_input(rule):
-    """A jvp ``rule(t, ans, x, *args, **kwargs)`` that only the first argument's tangent
-    feeds (the others are axes, dtypes and flags)."""
-
-    def jvp(ans, ts, x, *args, **kwargs):
-        return None if ts[0] is None else rule(ts[0], ans, x, *args, **kwargs)
-
-    return jvp
-
-
 def _register(funcs, vjp, jvp):
     for func in funcs:
         defvjp(func, vjp)
-        defjvp(func, with_array_args(_on_input(jvp)))
+        defjvp(func, with_array_args(first_tangent_jvp(jvp)))
 
 
 # ---------------------------------------------------------------- sums and means

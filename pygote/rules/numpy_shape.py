@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from pygote.rules.numpy_indexing import cotangent_like, dense_tangent
-from pygote.rules.registry import defjvp, defvjp, defvjp_all
+from pygote.rules.numpy_indexing import cotangent_like
+from pygote.rules.registry import defjvp, defvjp, defvjp_all, dense_tangent, linear_jvp
 
 __all__ = ["ATTRIBUTE_RULES", "undiagonal"]
 
@@ -44,25 +44,24 @@ def _via_indices(g, x, forward):
     return out.reshape(np.shape(x))
 
 
-def _linear(func):
-    """The jvp of ``func(x, *args, **kwargs)``, linear in ``x``: ``func`` of the tangent
-    (an array, as ``ndarray`` methods want one)."""
-    def jvp(ans, tangents, x, *args, **kwargs):
-        t = tangents[0]
-        return None if t is None else func(np.asarray(t), *args, **kwargs)
-    return jvp
+def _same_layout(t, x) -> bool:
+    """True when arrays ``t`` and ``x`` have the same memory layout (strides in items)."""
+    x = np.asarray(x)
+    return [s // t.itemsize for s in t.strides] == [s // x.itemsize for s in x.strides]
 
 
 def _by_layout(func, order_of):
     """The jvp of a reshape-like ``func`` whose ``order`` (read by ``order_of(args,
-    kwargs)``) may be 'A'/'K': those read ``x`` in memory order, which its tangent need not
-    share, so gather the tangent through ``x``'s positions instead."""
-    linear = _linear(func)
-
+    kwargs)``) may be 'A'/'K': those read ``x`` in memory order. A tangent laid out like
+    ``x`` (as the runtime's tangents of arrays and their views are) is read alike, so
+    views stay views; any other is gathered through ``x``'s positions."""
     def jvp(ans, tangents, x, *args, **kwargs):
         t = tangents[0]
-        if t is None or order_of(args, kwargs) in ("C", "F", "c", "f", None):
-            return linear(ans, tangents, x, *args, **kwargs)
+        if t is None:
+            return None
+        t = np.asarray(t)
+        if order_of(args, kwargs) in ("C", "F", "c", "f", None) or _same_layout(t, x):
+            return func(t, *args, **kwargs)
         return np.ravel(t)[func(_positions(x), *args, **kwargs)]
     return jvp
 
@@ -100,7 +99,7 @@ for _f in (np.ravel, np.ndarray.ravel, np.ndarray.flatten):
 
 for _f in (np.squeeze, np.ndarray.squeeze, np.expand_dims):
     defvjp(_f, lambda g, ans, x, *_, **__: np.reshape(g, np.shape(x)))
-    defjvp(_f, _linear(_f))
+    defjvp(_f, linear_jvp(_f))
 
 
 def _atleast_vjp(g, ans, *arys):
@@ -148,7 +147,7 @@ defvjp(np.moveaxis, lambda g, ans, x, source, destination: np.moveaxis(g, destin
 defvjp(np.matrix_transpose, lambda g, ans, x: np.matrix_transpose(g))
 for _f in (np.transpose, np.ndarray.transpose, np.swapaxes, np.ndarray.swapaxes, np.moveaxis,
            np.matrix_transpose):
-    defjvp(_f, _linear(_f))
+    defjvp(_f, linear_jvp(_f))
 
 ATTRIBUTE_RULES = {
     (np.ndarray, "T"): np.transpose,
@@ -207,6 +206,7 @@ def _join_jvp(func, n_args):
             return None
         if not isinstance(seq, np.ndarray):
             t = [dense_tangent(ti, x, ans.dtype) for ti, x in zip(t, seq)]
+            t = [np.zeros(np.shape(x), ans.dtype) if ti is None else ti for ti, x in zip(t, seq)]
         for name in ("out", "dtype", "casting"):
             kwargs.pop(name, None)
         return func(t, *args[:n_args], **kwargs)
@@ -237,7 +237,7 @@ defvjp(np.vsplit, _split_vjp(lambda x, args, kwargs: 0))
 defvjp(np.hsplit, _split_vjp(lambda x, args, kwargs: 0 if np.ndim(x) == 1 else 1))
 defvjp(np.dsplit, _split_vjp(lambda x, args, kwargs: 2))
 for _f in (np.split, np.array_split, np.vsplit, np.hsplit, np.dsplit):
-    defjvp(_f, _linear(_f))  # a list of views of the tangent
+    defjvp(_f, linear_jvp(_f))  # a list of views of the tangent
 
 
 # ---------------------------------------------------------------------------------------
@@ -270,7 +270,7 @@ for _f in (np.broadcast_to, np.copy, np.ndarray.copy, np.ndarray.astype):
     defvjp(_f, _identity)
 defvjp_all(np.broadcast_arrays, lambda g, ans, *xs, **_: tuple(g))
 for _f in (np.tile, np.repeat, np.ndarray.repeat, np.broadcast_to, np.copy, np.ndarray.copy):
-    defjvp(_f, _linear(_f))
+    defjvp(_f, linear_jvp(_f))
 defjvp(np.broadcast_arrays, lambda ans, tangents, *xs, **_: tuple(
     None if t is None else np.broadcast_to(t, np.shape(y)) for t, y in zip(tangents, ans)))
 
@@ -300,7 +300,7 @@ defvjp(np.flipud, lambda g, ans, x: np.flipud(g))
 defvjp(np.roll, lambda g, ans, x, shift, axis=None: np.roll(g, np.negative(shift), axis))
 defvjp(np.rot90, lambda g, ans, x, k=1, axes=(0, 1): np.rot90(g, -k, axes))
 for _f in (np.flip, np.fliplr, np.flipud, np.roll, np.rot90):
-    defjvp(_f, _linear(_f))
+    defjvp(_f, linear_jvp(_f))
 
 
 # ---------------------------------------------------------------------------------------
@@ -366,4 +366,4 @@ for _f in (np.diagonal, np.ndarray.diagonal):
 defvjp(np.tril, lambda g, ans, x, k=0: np.tril(g, k))
 defvjp(np.triu, lambda g, ans, x, k=0: np.triu(g, k))
 for _f in (np.diag, np.diagonal, np.ndarray.diagonal, np.tril, np.triu):
-    defjvp(_f, _linear(_f))
+    defjvp(_f, linear_jvp(_f))

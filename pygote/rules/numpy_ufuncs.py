@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from pygote.rules.registry import defjvp, defvjp, nondifferentiable, with_array_args
+from pygote.rules.registry import (
+    add_tangents, defjvp, defvjp, first_tangent_jvp, nondifferentiable, with_array_args,
+)
 from pygote.runtime.values import is_differentiable
 
 _LN2 = np.log(2.0)
@@ -27,15 +29,6 @@ def _defjvp(func, jvp):
     """Register ``jvp`` seeing list or tuple operands (``np.exp([a, b])``) as arrays: the
     first three positionals are the operands of every function here."""
     defjvp(func, with_array_args(jvp, (0, 1, 2)))
-
-
-def _total(*terms):
-    """The sum of the tangent terms that are not ``None`` (zero); ``None`` if all are."""
-    out = None
-    for term in terms:
-        if term is not None:
-            out = term if out is None else out + term
-    return out
 
 
 def _unary(func, deriv):
@@ -61,16 +54,15 @@ def _binary(func, dx, dy):
 
     def jvp(ans, ts, x, y, *_, **__):
         tx, ty = ts[0], ts[1]
-        return _total(None if tx is None else tx * dx(ans, x, y),
-                      None if ty is None else ty * dy(ans, x, y))
+        return add_tangents(None if tx is None else tx * dx(ans, x, y),
+                            None if ty is None else ty * dy(ans, x, y))
 
     _defjvp(func, jvp)
 
 
 def _linear(func, jvp):
     """Register ``jvp(t, ans, x, *rest, **kw)`` for a ``func`` linear in ``x`` alone."""
-    _defjvp(func, lambda ans, ts, x, *a, **kw:
-            None if ts[0] is None else jvp(ts[0], ans, x, *a, **kw))
+    _defjvp(func, first_tangent_jvp(jvp))
 
 
 def _nonzero(x):
@@ -110,9 +102,10 @@ def _clip_masks(x, *args, **kwargs):
 # ---------------------------------------------------------------- arithmetic
 
 defvjp(np.add, lambda g, *_, **__: g, lambda g, *_, **__: g)
-_defjvp(np.add, lambda ans, ts, *_, **__: _total(ts[0], ts[1]))
+_defjvp(np.add, lambda ans, ts, *_, **__: add_tangents(ts[0], ts[1]))
 defvjp(np.subtract, lambda g, *_, **__: g, lambda g, *_, **__: -g)
-_defjvp(np.subtract, lambda ans, ts, *_, **__: _total(ts[0], None if ts[1] is None else -ts[1]))
+_defjvp(np.subtract,
+        lambda ans, ts, *_, **__: add_tangents(ts[0], None if ts[1] is None else -ts[1]))
 _binary(np.multiply, lambda ans, x, y: y, lambda ans, x, y: x)
 _binary(np.divide, lambda ans, x, y: 1 / y, lambda ans, x, y: -ans / y)  # true_divide alias
 defvjp(np.negative, lambda g, *_, **__: -g)
@@ -239,7 +232,7 @@ for _f in (np.maximum, np.minimum, np.fmax, np.fmin):
     )
     _defjvp(
         _f,
-        lambda ans, ts, x, y, *_, **__: _total(
+        lambda ans, ts, x, y, *_, **__: add_tangents(
             None if ts[0] is None else ts[0] * _share(x, y, ans),
             None if ts[1] is None else ts[1] * _share(y, x, ans),
         ),
@@ -258,7 +251,7 @@ def _clip_jvp(ans, ts, x, *args, **kwargs):
     if all(t is None for t in ts):
         return None
     masks = _clip_masks(x, *args, **kwargs)
-    return _total(*(None if t is None else np.where(m, t, 0) for t, m in zip(ts, masks)))
+    return add_tangents(*(None if t is None else np.where(m, t, 0) for t, m in zip(ts, masks)))
 
 
 _defjvp(np.clip, _clip_jvp)

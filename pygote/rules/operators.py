@@ -20,7 +20,7 @@ import operator
 
 import numpy as np
 
-from pygote.rules.registry import defjvp, defvjp, nondifferentiable
+from pygote.rules.registry import add_tangents, defjvp, defvjp, nondifferentiable
 from pygote.runtime.values import add
 
 __all__ = [
@@ -47,13 +47,6 @@ def _both(pure, inplace, jvp, *vjps):
     defvjp(inplace, *vjps)
     defjvp(pure, jvp)
     defjvp(inplace, jvp)
-
-
-def _plus(a, b):
-    """Sum of two tangents, ``None`` being zero."""
-    if a is None:
-        return b
-    return a if b is None else a + b
 
 
 def _as_kind(cts, x):
@@ -134,7 +127,7 @@ def _truediv_b(g, ans, a, b):
 def _add_jvp(ans, ts, a, b):
     if type(ans) in _SEQUENCES:
         return _concat_tangent(ans, ts[0], ts[1])
-    return _plus(ts[0], ts[1])
+    return add_tangents(ts[0], ts[1])
 
 
 def _sub_jvp(ans, ts, a, b):
@@ -271,7 +264,7 @@ def _matmul_b(g, ans, a, b):
 
 def _matmul_jvp(ans, ts, a, b):
     ta, tb = ts
-    return _plus(None if ta is None else ta @ b, None if tb is None else a @ tb)
+    return add_tangents(None if ta is None else ta @ b, None if tb is None else a @ tb)
 
 
 _both(operator.matmul, operator.imatmul, _matmul_jvp, _matmul_a, _matmul_b)

@@ -16,7 +16,11 @@ Complex convention (API.md): ``g`` is the gradient of a real loss, so a holomorp
 primitive with derivative ``f'`` has the vjp ``g * conj(f')``.
 
 A forward rule (``defjvp``) is ``jvp(ans, tangents, *args, **kwargs) -> tangent of ans``,
-with ``tangents`` one entry per positional argument (``None`` for a zero tangent).
+with ``tangents`` one entry per positional argument (``None`` for a zero tangent). The
+helpers at the end of this module are the shared pieces of forward rules: ``add_tangents``
+(a sum with ``None`` as zero), ``dense_tangent`` (a list argument's tangents as one
+array), ``linear_jvp`` / ``bilinear_jvp`` (functions linear in their first one or two
+arguments), ``first_tangent_jvp`` and ``with_array_args``.
 
 Functions that are not differentiable at all (``len``, ``np.zeros``, ``np.argmax``) are
 registered with ``nondifferentiable``: they are called plainly and record nothing.
@@ -31,7 +35,11 @@ __all__ = [
     "defvjp",
     "defvjp_all",
     "defjvp",
+    "add_tangents",
     "dense_tangent",
+    "linear_jvp",
+    "bilinear_jvp",
+    "first_tangent_jvp",
     "with_array_args",
     "nondifferentiable",
     "rule_for",
@@ -39,6 +47,7 @@ __all__ = [
     "RULES",
     "NONDIFFERENTIABLE",
     "REPLACEMENTS",
+    "DERIVATIVES",
     "defreplacement",
 ]
 
@@ -70,6 +79,9 @@ class Rule:
 RULES: dict[Any, Rule] = {}
 NONDIFFERENTIABLE: set = set()
 REPLACEMENTS: dict[Any, Any] = {}
+# code objects of the functions pygote's transforms return (pg.grad's) -> (record, forward):
+# how reverse and forward mode differentiate *them* (pygote.rules.higher)
+DERIVATIVES: dict[Any, tuple] = {}
 
 
 def _describe(func: Any) -> str:
@@ -125,45 +137,6 @@ def defjvp(func: Any, jvp: Callable[..., Any]) -> Any:
     return func
 
 
-def dense_tangent(t: Any, x: Any) -> Any:
-    """The tangent of array-like ``x`` (a list or tuple of values) as one array.
-
-    Forward mode hands a list or tuple its tangents item by item, ``None`` for constant
-    items; a jvp that treats the argument as an array wants them stacked. Returns ``None``
-    when every item's tangent is zero, and any other ``t`` unchanged.
-    """
-    if not isinstance(t, (list, tuple)):
-        return t
-    import numpy as np
-
-    items = [dense_tangent(ti, xi) for ti, xi in zip(t, x)]
-    if all(i is None for i in items):
-        return None
-    return np.asarray([np.zeros(np.shape(xi)) if i is None else i for i, xi in zip(items, x)])
-
-
-def with_array_args(jvp: Callable[..., Any], positions: tuple = (0,)) -> Callable[..., Any]:
-    """``jvp`` seeing the positional arguments at ``positions`` as arrays: a list or tuple
-    there (``np.sum([a, b])``) becomes ``np.asarray`` of it, its tangent ``dense_tangent``."""
-    import numpy as np
-
-    def wrapped(ans, tangents, *args, **kwargs):
-        n = len(args)
-        for i in positions:
-            if i < n and isinstance(args[i], (list, tuple)):
-                break
-        else:
-            return jvp(ans, tangents, *args, **kwargs)
-        tangents, args = list(tangents), list(args)
-        for i in positions:
-            if i < n and isinstance(args[i], (list, tuple)):
-                tangents[i] = dense_tangent(tangents[i], args[i])
-                args[i] = np.asarray(args[i])
-        return jvp(ans, tuple(tangents), *args, **kwargs)
-
-    return wrapped
-
-
 def nondifferentiable(*funcs: Any) -> None:
     """Mark functions whose outputs carry no gradient: called plainly, nothing recorded."""
     for func in funcs:
@@ -205,3 +178,97 @@ def defrecord(func: Any, record: Callable[..., tuple]) -> Any:
     rule = _rule(func)
     rule.record = record
     return func
+
+
+# ---------------------------------------------------------------------------------------
+# Helpers for writing forward rules, shared by the rules files
+# ---------------------------------------------------------------------------------------
+
+
+def add_tangents(*terms: Any) -> Any:
+    """The sum of tangents (or cotangents), ``None`` being zero; ``None`` if all are."""
+    out = None
+    for term in terms:
+        if term is not None:
+            out = term if out is None else out + term
+    return out
+
+
+def dense_tangent(t: Any, x: Any, dtype: Any = None) -> Any:
+    """The tangent ``t`` of array-like ``x`` (nested lists and tuples of arrays and
+    scalars) as one array of ``x``'s shape.
+
+    Forward mode hands a list or tuple its tangents item by item, ``None`` for constant
+    items (or for a whole constant sublist); a jvp that treats the argument as an array
+    wants them stacked, the ``None`` entries as zeros of ``dtype`` (float64 by default),
+    the array of ``dtype`` if it is given. Returns ``None`` when every entry's tangent is
+    zero, and any ``t`` that is not a list or tuple unchanged.
+    """
+    if not isinstance(t, (list, tuple)):
+        return t
+    import numpy as np
+
+    items = [dense_tangent(ti, xi, dtype) for ti, xi in zip(t, x)]
+    if all(i is None for i in items):
+        return None
+    return np.array([np.zeros(np.shape(xi), dtype) if i is None else i
+                     for i, xi in zip(items, x)], dtype)
+
+
+def linear_jvp(func: Any) -> Callable[..., Any]:
+    """The jvp of ``func(x, *args, **kwargs)``, linear in ``x`` alone: ``func`` of the
+    tangent, as an array (``ndarray`` methods want one; a list's tangent is stacked)."""
+    import numpy as np
+
+    def jvp(ans, tangents, x, *args, **kwargs):
+        t = dense_tangent(tangents[0], x)
+        return None if t is None else func(np.asarray(t), *args, **kwargs)
+
+    return jvp
+
+
+def bilinear_jvp(func: Any, n_args: int | None = None) -> Callable[..., Any]:
+    """The jvp of ``func(a, b, *args, **kwargs)``, (real-)bilinear in ``a`` and ``b``: the
+    product rule ``func(da, b) + func(a, db)``. Of the further positional arguments the
+    first ``n_args`` are passed on (all if ``None``; not a positional ``out``), and every
+    keyword but ``out``."""
+    def jvp(ans, tangents, a, b, *args, out=None, **kwargs):
+        ta, tb = tangents[0], tangents[1]
+        if n_args is not None:
+            args = args[:n_args]
+        return add_tangents(None if ta is None else func(ta, b, *args, **kwargs),
+                            None if tb is None else func(a, tb, *args, **kwargs))
+
+    return jvp
+
+
+def first_tangent_jvp(rule: Callable[..., Any]) -> Callable[..., Any]:
+    """A jvp that only the first argument's tangent ``t`` feeds (the other arguments are
+    axes, flags or constants): ``rule(t, ans, x, *args, **kwargs)``, ``None`` for t zero."""
+    def jvp(ans, tangents, x, *args, **kwargs):
+        t = tangents[0]
+        return None if t is None else rule(t, ans, x, *args, **kwargs)
+
+    return jvp
+
+
+def with_array_args(jvp: Callable[..., Any], positions: tuple = (0,)) -> Callable[..., Any]:
+    """``jvp`` seeing the positional arguments at ``positions`` as arrays: a list or tuple
+    there (``np.sum([a, b])``) becomes ``np.asarray`` of it, its tangent ``dense_tangent``."""
+    import numpy as np
+
+    def wrapped(ans, tangents, *args, **kwargs):
+        n = len(args)
+        for i in positions:
+            if i < n and isinstance(args[i], (list, tuple)):
+                break
+        else:
+            return jvp(ans, tangents, *args, **kwargs)
+        tangents, args = list(tangents), list(args)
+        for i in positions:
+            if i < n and isinstance(args[i], (list, tuple)):
+                tangents[i] = dense_tangent(tangents[i], args[i])
+                args[i] = np.asarray(args[i])
+        return jvp(ans, tuple(tangents), *args, **kwargs)
+
+    return wrapped

@@ -21,7 +21,7 @@ import types
 import numpy as np
 
 from pygote.errors import DifferentiationError, where
-from pygote.rules.registry import NONDIFFERENTIABLE, REPLACEMENTS, RULES
+from pygote.rules.registry import DERIVATIVES, NONDIFFERENTIABLE, REPLACEMENTS, RULES
 from pygote.runtime import inplace, journal
 from pygote.runtime.shadows import acc, peek, take
 from pygote.runtime.values import contains_differentiable
@@ -78,6 +78,11 @@ def call(f, *args, **kwargs):
     if t is FunctionType:
         if f in NONDIFFERENTIABLE:  # marked by the user: called as it is
             return f(*args, **kwargs), None
+        if f.__code__ in DERIVATIVES:  # a function pg.grad made: its own derivative
+            return DERIVATIVES[f.__code__][0](f, args, kwargs)
+        replacement = REPLACEMENTS.get(f)
+        if replacement is not None:
+            f = replacement
         return _call_python(f, args, kwargs)
     if t is MethodType:
         return _shifted(call(f.__func__, f.__self__, *args, **kwargs), f.__self__)
@@ -161,7 +166,8 @@ def _may_carry(x) -> bool:
 def call_masked(constant, f, *args, **kwargs):
     """``call``, where the caller knows the positional arguments at ``constant`` carry no
     gradient (the callee is then specialized with those parameters inactive)."""
-    if type(f) is FunctionType and f not in RULES and f not in NONDIFFERENTIABLE:
+    if (type(f) is FunctionType and f not in RULES and f not in NONDIFFERENTIABLE
+            and f.__code__ not in DERIVATIVES and f not in REPLACEMENTS):
         return _call_python(f, args, kwargs, constant)
     return call(f, *args, **kwargs)
 

@@ -27,10 +27,11 @@ from types import BuiltinFunctionType, BuiltinMethodType, FunctionType, MethodTy
 import numpy as np
 
 from pygote.errors import DifferentiationError
-from pygote.rules.registry import NONDIFFERENTIABLE, REPLACEMENTS, RULES
+from pygote.rules.registry import DERIVATIVES, NONDIFFERENTIABLE, REPLACEMENTS, RULES
 from pygote.runtime.dispatch import StaleTransform
 from pygote.runtime.shadows import _own_root, _root, attributes, is_mutable
 from pygote.runtime.values import fit_tangent, is_differentiable
+from pygote.transform.forward import TANGENT_PARAMS
 
 ndarray = np.ndarray
 _inexact = np.inexact
@@ -224,9 +225,9 @@ def getattr_(x, dx, name):
     if t is ndarray or isinstance(x, (ndarray, np.generic)):
         from pygote.rules.numpy_shape import ATTRIBUTE_RULES
 
-        func = ATTRIBUTE_RULES.get(name)
+        func = ATTRIBUTE_RULES.get((ndarray, name))
         if func is None or dx is None:
-            return y, None if type(y) is not MethodType and not callable(y) else dx
+            return y, (dx if callable(y) else None)  # a bound method's tangent: its array's
         rule = RULES[func]
         return y, fit_tangent(rule.jvp(y, (dx,), x), y)
     if t is complex or t is float:
@@ -529,6 +530,11 @@ def call(f, args, targs, kwargs=None, tkw=None, tf=None):
     if t is FunctionType:
         if f in NONDIFFERENTIABLE:
             return (f(*args, **kwargs) if kwargs else f(*args)), None
+        if f.__code__ in DERIVATIVES:  # a function pg.grad made: its own derivative
+            return DERIVATIVES[f.__code__][1](f, args, targs, kwargs)
+        replacement = REPLACEMENTS.get(f)
+        if replacement is not None:
+            f = replacement
         if (_zero_tangents(targs) and not tkw and not _captures_tangents(f)
                 and not _closure_among(args)):
             # nothing varies: the call is plain (its own writes carry no tangent)
@@ -552,6 +558,9 @@ def call(f, args, targs, kwargs=None, tkw=None, tf=None):
                          and not (type(args[i]) is FunctionType
                                   and _captures_tangents(args[i])))
         jvp = forward_hook(f, args, kwargs, constant)
+        if jvp.__code__ in TANGENT_PARAMS:  # a tangent function's own tangent function
+            names = TANGENT_PARAMS[jvp.__code__]
+            return jvp(*args, **(kwargs or {}), **{names[0]: targs, names[1]: tkw})
         try:
             return jvp(*args, **kwargs, _targs=targs, _tkw=tkw) if kwargs else \
                 jvp(*args, _targs=targs, _tkw=tkw)

@@ -224,11 +224,10 @@ def transform(fn, arg_types=(), kwarg_names=(), nargs=None, constant=(), top=Fal
         location = dispatch.user_location(2)
         reached = f", reached at {where(*location)}" if location[0] else ""
         raise DifferentiationError(
-            f"pygote cannot yet differentiate through its own transforms (here: a pygote "
-            f"transform of {fn.__qualname__}{reached}): higher-order derivatives "
-            "(pg.grad of a function that itself calls pg.grad, pg.gradient or pg.pullback "
-            "on the differentiated variable) come with forward mode. Differentiate once, "
-            "or compute the inner derivative by hand with pg.custom_vjp."
+            f"pygote cannot differentiate its own internal function {fn.__qualname__}"
+            f"{reached}: it has no derivative rule. This is a limit of pygote's higher-order "
+            "support; please report it. Differentiate once, or give the inner derivative a "
+            "rule with pg.custom_vjp."
         )
     src = get_source(fn)
     node = _normalize(src.node, src.filename)
@@ -509,6 +508,11 @@ def _compile_forward(fn, gen, src) -> Tangent:
     codes = {c.co_name: c for c in factory.co_consts if isinstance(c, types.CodeType)}
     entry = object.__new__(Tangent)
     entry.jvp_code = codes[f"{src.node.name}_jvp"]
+    _remember_generated(entry.jvp_code, tree, src)
+    if gen.tangent_params is not None:
+        from pygote.transform.forward import TANGENT_PARAMS
+
+        TANGENT_PARAMS[entry.jvp_code] = gen.tangent_params
     dispatch.GENERATED_CODES.add(entry.jvp_code)
     _record_nested_sources(entry.jvp_code, src)
     values = dict(FORWARD_HELPERS)
@@ -520,6 +524,17 @@ def _compile_forward(fn, gen, src) -> Tangent:
     entry.name = fn.__qualname__
     entry.last_bound = None
     return entry
+
+
+def _remember_generated(code, tree, src) -> None:
+    """Keep the source of generated code (with the user's line numbers), so that pygote
+    can differentiate it again: higher derivatives transform the tangent functions."""
+    from pygote.frontend.source import KNOWN_SOURCES, FunctionSource
+
+    factory = tree.body[0]
+    for node in factory.body:
+        if isinstance(node, ast.FunctionDef) and node.name == code.co_name:
+            KNOWN_SOURCES[code] = FunctionSource(node, src.filename, node.lineno, src.lines)
 
 
 def _forward_hook(fn, args, kwargs, constant):

@@ -56,6 +56,11 @@ _OPERATOR_FUNCTIONS = {
 _UNARY_FUNCTIONS = {ast.USub: operator.neg, ast.UAdd: operator.pos, ast.Invert: operator.invert}
 
 
+TANGENT_PARAMS_DEFAULT = ("_targs", "_tkw")
+# code object of a tangent function -> its tangent parameters, where not the default
+TANGENT_PARAMS: dict = {}
+
+
 def tangent_cell(name: str, freevars) -> str | None:
     """The cell holding the tangent of captured variable ``name``, if the closure has one."""
     candidate = f"_d{name}"
@@ -589,26 +594,35 @@ def generate_forward(fn: ast.FunctionDef, analysis: Analysis, resolve, filename:
         ret_tangent = "None"
 
     # the tangents come keyword-only, last: a zero-argument super() reads the frame's
-    # first argument, which must stay f's own
+    # first argument, which must stay f's own. A tangent function of a tangent function
+    # (higher derivatives) names them afresh: TANGENT_PARAMS tells callers which.
     args = ast.unparse(fn.args)
+    names = TANGENT_PARAMS_DEFAULT
+    if set(analysis.params) & set(names):
+        while set(analysis.params) & set(names):
+            names = (names[0] + "_", names[1] + "_")
+        args_of = {names[0]: "_targs", names[1]: "_tkw"}
+    else:
+        args_of = None
+    tnames = ", ".join(names)
     if fn.args.kwarg is not None:
         cut = args.rindex("**")
         head_args = args[:cut] + ("" if fn.args.vararg or fn.args.kwonlyargs else "*, ") + \
-            "_targs, _tkw, " + args[cut:]
+            tnames + ", " + args[cut:]
     elif fn.args.vararg or fn.args.kwonlyargs:
-        head_args = args + ", _targs, _tkw"
+        head_args = args + ", " + tnames
     else:
-        head_args = (args + ", " if args else "") + "*, _targs, _tkw"
+        head_args = (args + ", " if args else "") + "*, " + tnames
     head = f"def {fn.name}_jvp({head_args}):"
     prologue = _Lines()
     for g, k in gen.guards.items():
         prologue.add(f"if {g} is not {k}:", fn.lineno)
         prologue.add("_stale()", fn.lineno, 1)
     params = analysis.params
-    names = [gen.tan(p) if p in analysis.active else "_" for p in params]
+    tangent_names = [gen.tan(p) if p in analysis.active else "_" for p in params]
     if params:
         sig = gen.const(_signature(fn.args), "_sig")
-        prologue.add(f"{', '.join(names)}, = _fbind({sig}, _targs, _tkw)", fn.lineno)
+        prologue.add(f"{', '.join(tangent_names)}, = _fbind({sig}, {tnames})", fn.lineno)
         for p in params:
             if p in analysis.active and p in analysis.scalar:
                 prologue.add(f"if {gen.tan(p)} is None:", fn.lineno)
@@ -626,8 +640,10 @@ def generate_forward(fn: ast.FunctionDef, analysis: Analysis, resolve, filename:
     all_lines.extend(lines, 0)
     all_lines.add(f"return {ret_value}, {ret_tangent}", ret_line)
     text, origin = all_lines.render(set())
-    return ForwardGenerated("\n".join([head] + text), [fn.lineno] + origin, gen.constants,
-                            list(gen.guards.items()))
+    out = ForwardGenerated("\n".join([head] + text), [fn.lineno] + origin, gen.constants,
+                           list(gen.guards.items()))
+    out.tangent_params = names if args_of else None
+    return out
 
 
 def _signature(args: ast.arguments):

@@ -322,13 +322,18 @@ def _laid_out_like(t, x):
     (np.ndarray.flatten, "K"),
 ])
 def test_layout_orders_forward(func, order):
-    # The tangent is C-ordered whatever x's layout: the jvp must read it in x's order.
+    # A C-ordered tangent of an array laid out otherwise must be read in x's order; one
+    # laid out like x is read directly (a view where the value is one).
     rng = np.random.default_rng(2)
     for x in (np.asfortranarray(np.arange(12.0).reshape(3, 4)),
               np.arange(24.0).reshape(2, 3, 4).transpose(2, 0, 1)):
         t = rng.standard_normal(x.shape)
         dy = rule_for(func).jvp(func(x, order), (t, None), x, order)
         np.testing.assert_array_equal(dy, func(_laid_out_like(t, x), order))
+        t = _laid_out_like(t, x)
+        dy = rule_for(func).jvp(func(x, order), (t, None), x, order)
+        np.testing.assert_array_equal(dy, func(t, order))
+        assert np.shares_memory(dy, t) == np.shares_memory(func(x, order), x)
 
 
 def test_reshape_order_A_forward():
