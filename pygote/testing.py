@@ -169,31 +169,36 @@ def _get(g, path):
 
 def check_grads(f, args, order: int = 1, modes=("rev",), atol: float = 1e-6,
                 rtol: float = 1e-5, eps: float = 1e-6, seed: int = 0) -> None:
-    """Compare pygote's gradients of ``f`` at ``args`` with central finite differences.
+    """Compare pygote's derivatives of ``f`` at ``args`` with central finite differences.
 
-    For a random output cotangent ``u`` and random input directions ``v`` it checks
-    ``<back(u), v> == <u, (f(x + eps v) - f(x - eps v)) / 2 eps>`` and raises
-    ``AssertionError`` with both numbers on a mismatch. Arguments may be floats, arrays and
-    (nested) tuples, lists and dicts of them.
+    For random input directions ``v`` (every differentiable leaf of every argument moves)
+    and a random output cotangent ``u``:
+    - ``"rev"``: ``<back(u), v>`` against ``<u, (f(x + eps v) - f(x - eps v)) / 2 eps>``;
+    - ``"fwd"``: ``<u, jvp(f, x, v)>`` against the same difference quotient;
+    - ``order=2`` also checks the derivative of those derivatives, in each mode: the
+      function ``x -> <u, jvp(f, x, v)>`` (forward) or ``x -> <back(u), v>`` (reverse) is
+      itself checked at order 1, so reverse-over-reverse and forward-over-reverse run.
+    Raises ``AssertionError`` with both numbers on a mismatch. Arguments may be floats,
+    arrays and (nested) tuples, lists and dicts of them.
 
-    >>> check_grads(lambda x: x ** 3, (2.0,))
+    >>> check_grads(lambda x: x ** 3, (2.0,), order=2, modes=("fwd", "rev"))
     """
-    if order != 1 or tuple(modes) != ("rev",):
-        raise NotImplementedError(
-            "check_grads checks first-order reverse mode for now; forward mode and higher "
-            "orders come with pygote's forward-mode transform.")
     import copy
 
-    from pygote.api import pullback
+    from pygote.api import gradient
+    from pygote.api_forward import jvp
 
+    if order < 1:
+        raise ValueError("check_grads: order must be at least 1")
+    unknown = set(modes) - {"fwd", "rev"}
+    if unknown:
+        raise ValueError(f"check_grads: unknown modes {sorted(unknown)}; use 'fwd' and 'rev'")
     args = tuple(args)
     rng = np.random.default_rng(seed)
-    y, back = pullback(f, *copy.deepcopy(args))
+    y = f(*copy.deepcopy(args))
     u = random_like(y, rng) if not isinstance(y, (float, int)) else 1.0
-    grads = back(u)
     leaves = [(i, path, value) for i, a in enumerate(args) for path, value in _leaves(a)]
     directions = [random_like(value, rng) for _, _, value in leaves]
-    lhs = sum(inner(_get(grads[i], path), v) for (i, path, _), v in zip(leaves, directions))
 
     def shifted(h):
         moved = list(copy.deepcopy(args))
@@ -204,7 +209,59 @@ def check_grads(f, args, order: int = 1, modes=("rev",), atol: float = 1e-6,
     fd = (np.asarray(shifted(eps), dtype=complex) - np.asarray(shifted(-eps), dtype=complex)) / (
         2 * eps)
     rhs = inner(u, fd)
-    assert abs(lhs - rhs) <= atol + rtol * max(1.0, abs(rhs)), (
-        f"pygote's reverse mode disagrees with finite differences for "
-        f"{getattr(f, '__qualname__', f)}: <grad, v> = {lhs!r}, finite differences {rhs!r}"
-    )
+    name = getattr(f, "__qualname__", f)
+    tangents = [copy.deepcopy(a) for a in args]
+    for i, a in enumerate(args):
+        tangents[i] = _zeros_like_tree(a)
+    for (i, path, _), v in zip(leaves, directions):
+        tangents[i] = _replace(tangents[i], path, v)
+
+    def weighted(*xs):
+        return inner_real(u, f(*xs))
+
+    def reverse_value(*xs):
+        grads = gradient(weighted, *xs)
+        total = 0.0
+        for (i, path, _), v in zip(leaves, directions):
+            total = total + inner_real(_get(grads[i], path), v)
+        return total
+
+    def forward_value(*xs):
+        return inner_real(u, jvp(f, xs, tuple(tangents))[1])
+
+    for mode in modes:
+        value = reverse_value if mode == "rev" else forward_value
+        lhs = value(*copy.deepcopy(args))
+        assert abs(lhs - rhs) <= atol + rtol * max(1.0, abs(rhs)), (
+            f"pygote's {'reverse' if mode == 'rev' else 'forward'} mode disagrees with finite "
+            f"differences for {name}: {lhs!r}, finite differences {rhs!r}")
+        if order > 1:
+            check_grads(value, args, order - 1, modes, atol=atol * 10, rtol=rtol * 10,
+                        eps=max(eps, 1e-5), seed=seed + 1)
+
+
+def inner_real(a, b):
+    """``Re <a, b>`` written with operations pygote differentiates (for order > 1)."""
+    if a is None or b is None:
+        return 0.0
+    if isinstance(a, (list, tuple)):
+        total = 0.0
+        for x, y in zip(a, b):
+            total = total + inner_real(x, y)
+        return total
+    return np.real(np.sum(np.conj(a) * b))
+
+
+def _zeros_like_tree(x):
+    if isinstance(x, (float, complex)):
+        return type(x)(0)
+    if isinstance(x, (np.ndarray, np.generic)):
+        return np.zeros_like(x)
+    if isinstance(x, tuple):
+        items = [_zeros_like_tree(v) for v in x]
+        return type(x)(*items) if hasattr(x, "_fields") else tuple(items)
+    if isinstance(x, list):
+        return [_zeros_like_tree(v) for v in x]
+    if isinstance(x, dict):
+        return {k: _zeros_like_tree(v) for k, v in x.items()}
+    return None

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from pygote.rules.registry import add_tangents, defjvp, defvjp, dense_tangent, nondifferentiable
+from pygote.rules.registry import (
+    add_tangents, defjvp, defvjp, dense_tangent, linear_jvp, nondifferentiable,
+)
 
 # ---------------------------------------------------------------------------------------
 # Shapes, dtypes and predicates about them
@@ -138,18 +140,14 @@ def _item_vjp(g, ans, x, *index):
     return out
 
 
-defvjp(np.ndarray.item, _item_vjp)
-
-
 def _tolist_vjp(g, ans, x):
     # g is nested like the list ans, None for zero entries (dense_tangent fills them)
     g = dense_tangent(g, ans)
     return None if g is None else np.reshape(g, np.shape(x))
 
 
+defvjp(np.ndarray.item, _item_vjp)
 defvjp(np.ndarray.tolist, _tolist_vjp)
 # the same entry (or nested list) of the tangent
-defjvp(np.ndarray.item, lambda ans, tangents, x, *index: None if tangents[0] is None
-       else np.asarray(tangents[0]).item(*index))
-defjvp(np.ndarray.tolist, lambda ans, tangents, x: None if tangents[0] is None
-       else np.asarray(tangents[0]).tolist())
+defjvp(np.ndarray.item, linear_jvp(np.ndarray.item))
+defjvp(np.ndarray.tolist, linear_jvp(np.ndarray.tolist))

@@ -21,7 +21,9 @@ try:
 except ImportError:  # NumPy 1.x
     from numpy.core.numeric import normalize_axis_tuple
 
-from pygote.rules.registry import defjvp, defvjp, first_tangent_jvp, with_array_args
+from pygote.rules.registry import (
+    defjvp, defvjp, first_tangent_jvp, vjp_with_array_args, with_array_args,
+)
 
 # ---------------------------------------------------------------- shared helpers
 
@@ -89,7 +91,7 @@ def _scan_jvp(rule):
 
 def _register(funcs, vjp, jvp):
     for func in funcs:
-        defvjp(func, vjp)
+        defvjp(func, vjp_with_array_args(vjp))
         defjvp(func, with_array_args(first_tangent_jvp(jvp)))
 
 
@@ -215,7 +217,8 @@ def _average_jvp(ans, ts, a, axis=None, weights=None, returned=False, **kw):
 
 
 # weights get a gradient only when passed positionally (one vjp per positional argument).
-defvjp(np.average, _check_average(_average_vjp_a), None, _check_average(_average_vjp_w))
+defvjp(np.average, vjp_with_array_args(_check_average(_average_vjp_a), (0, 2)), None,
+       vjp_with_array_args(_check_average(_average_vjp_w), (0, 2)))
 defjvp(np.average, with_array_args(_average_jvp, (0, 2)))
 
 
@@ -323,11 +326,12 @@ _register((np.std, np.ndarray.std), _std_vjp, _std_jvp)
 # cumsum is linear (its jvp is cumsum of the tangent); its transpose is the reversed
 # cumulative sum of g.
 for _f in (np.cumsum, np.ndarray.cumsum):
-    defvjp(_f, _scan(lambda g, ans, x, axis: _rev_cumsum(g, axis)))
+    defvjp(_f, vjp_with_array_args(_scan(lambda g, ans, x, axis: _rev_cumsum(g, axis))))
     defjvp(_f, with_array_args(_scan_jvp(lambda t, ans, x, axis: np.cumsum(t, axis))))
 # d ans_j / d x_i = ans_j / x_i for i <= j: exact without zeros; a zero in x gives inf/nan
 # (a zero-safe scan needs exclusive products on both sides, not worth it here). Forward,
 # d ans_j = ans_j * cumsum(dx / x)_j, with the same caveat.
 for _f in (np.cumprod, np.ndarray.cumprod):
-    defvjp(_f, _scan(lambda g, ans, x, axis: _rev_cumsum(g * np.conj(ans), axis) / np.conj(x)))
+    defvjp(_f, vjp_with_array_args(
+        _scan(lambda g, ans, x, axis: _rev_cumsum(g * np.conj(ans), axis) / np.conj(x))))
     defjvp(_f, with_array_args(_scan_jvp(lambda t, ans, x, axis: ans * np.cumsum(t / x, axis))))

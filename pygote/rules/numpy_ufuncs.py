@@ -17,12 +17,19 @@ from __future__ import annotations
 import numpy as np
 
 from pygote.rules.registry import (
-    add_tangents, defjvp, defvjp, first_tangent_jvp, nondifferentiable, with_array_args,
+    add_tangents, defjvp, defvjp, first_tangent_jvp, nondifferentiable, vjp_with_array_args,
+    with_array_args,
 )
 from pygote.runtime.values import is_differentiable
 
 _LN2 = np.log(2.0)
 _LN10 = np.log(10.0)
+
+
+def _defvjp(func, *vjps):
+    """Register ``vjps`` seeing list or tuple operands (``np.log([a, b])``) as arrays, as
+    ``_defjvp`` does for the jvp (their array cotangents are split up by ``fit``)."""
+    defvjp(func, *(None if v is None else vjp_with_array_args(v, (0, 1, 2)) for v in vjps))
 
 
 def _defjvp(func, jvp):
@@ -36,7 +43,7 @@ def _unary(func, deriv):
 
     Extra positionals (a positional ``out``) and ufunc keywords are accepted and ignored.
     """
-    defvjp(func, lambda g, ans, x, *_, **__: g * np.conj(deriv(ans, x)))
+    _defvjp(func, lambda g, ans, x, *_, **__: g * np.conj(deriv(ans, x)))
     _defjvp(func, lambda ans, ts, x, *_, **__: None if ts[0] is None else ts[0] * deriv(ans, x))
 
 
@@ -46,7 +53,7 @@ def _binary(func, dx, dy):
     The jvp evaluates a partial only for an argument that moves: ``x ** 2`` with a constant
     exponent never reaches ``log(x)``.
     """
-    defvjp(
+    _defvjp(
         func,
         lambda g, ans, x, y, *_, **__: g * np.conj(dx(ans, x, y)),
         lambda g, ans, x, y, *_, **__: g * np.conj(dy(ans, x, y)),
@@ -101,16 +108,16 @@ def _clip_masks(x, *args, **kwargs):
 
 # ---------------------------------------------------------------- arithmetic
 
-defvjp(np.add, lambda g, *_, **__: g, lambda g, *_, **__: g)
+_defvjp(np.add, lambda g, *_, **__: g, lambda g, *_, **__: g)
 _defjvp(np.add, lambda ans, ts, *_, **__: add_tangents(ts[0], ts[1]))
-defvjp(np.subtract, lambda g, *_, **__: g, lambda g, *_, **__: -g)
+_defvjp(np.subtract, lambda g, *_, **__: g, lambda g, *_, **__: -g)
 _defjvp(np.subtract,
         lambda ans, ts, *_, **__: add_tangents(ts[0], None if ts[1] is None else -ts[1]))
 _binary(np.multiply, lambda ans, x, y: y, lambda ans, x, y: x)
 _binary(np.divide, lambda ans, x, y: 1 / y, lambda ans, x, y: -ans / y)  # true_divide alias
-defvjp(np.negative, lambda g, *_, **__: -g)
+_defvjp(np.negative, lambda g, *_, **__: -g)
 _linear(np.negative, lambda t, *_, **__: -t)
-defvjp(np.positive, lambda g, *_, **__: g)
+_defvjp(np.positive, lambda g, *_, **__: g)
 _linear(np.positive, lambda t, *_, **__: t)
 _unary(np.reciprocal, lambda ans, x: -(ans * ans))
 _unary(np.square, lambda ans, x: 2 * x)
@@ -118,7 +125,7 @@ _unary(np.square, lambda ans, x: 2 * x)
 # mod/fmod are piecewise x - k*y with k constant between jumps; floor_divide is that k.
 _binary(np.remainder, lambda ans, x, y: 1, lambda ans, x, y: -np.floor(x / y))  # np.mod
 _binary(np.fmod, lambda ans, x, y: 1, lambda ans, x, y: -np.trunc(x / y))
-defvjp(np.floor_divide, None, None)
+_defvjp(np.floor_divide, None, None)
 defjvp(np.floor_divide, lambda *_, **__: None)
 
 
@@ -185,9 +192,9 @@ _unary(np.sinc, lambda ans, x: np.where(x == 0, 0, (np.cos(np.pi * x) - ans) / _
 
 # d|x| is Re(conj(x) dx)/|x|, so the cotangent is g * x/|x| (sign(x) when real); the
 # subgradient 0 is taken at x == 0.
-defvjp(np.absolute, lambda g, ans, x, *_, **__: g * x / _nonzero(ans))  # np.abs alias
+_defvjp(np.absolute, lambda g, ans, x, *_, **__: g * x / _nonzero(ans))  # np.abs alias
 _linear(np.absolute, lambda t, ans, x, *_, **__: np.real(np.conj(x) * t) / _nonzero(ans))
-defvjp(np.fabs, lambda g, ans, x, *_, **__: g * np.sign(x))
+_defvjp(np.fabs, lambda g, ans, x, *_, **__: g * np.sign(x))
 _linear(np.fabs, lambda t, ans, x, *_, **__: t * np.sign(x))
 
 
@@ -208,16 +215,16 @@ def _sign_jvp(ans, ts, x, *_, **__):
     return np.where(x == 0, 0, (t - ans * np.real(np.conj(ans) * t)) / _nonzero(np.abs(x)))
 
 
-defvjp(np.sign, _sign_vjp)
+_defvjp(np.sign, _sign_vjp)
 _defjvp(np.sign, _sign_jvp)
 # |x| * sign(y): the slope in x is +1 where the signs agree, -1 where copying flips it.
-defvjp(
+_defvjp(
     np.copysign,
     lambda g, ans, x, y, *_, **__: np.where(np.signbit(ans) == np.signbit(x), g, -g),
     None,
 )
 _linear(np.copysign, lambda t, ans, x, *_, **__: np.where(np.signbit(ans) == np.signbit(x), t, -t))
-defvjp(np.heaviside, None, None)
+_defvjp(np.heaviside, None, None)
 defjvp(np.heaviside, lambda *_, **__: None)
 
 
@@ -225,7 +232,7 @@ defjvp(np.heaviside, lambda *_, **__: None)
 
 for _f in (np.maximum, np.minimum, np.fmax, np.fmin):
     # fmax/fmin ignore a NaN: then the other argument equals ans and takes all of g.
-    defvjp(
+    _defvjp(
         _f,
         lambda g, ans, x, y, *_, **__: g * _share(x, y, ans),
         lambda g, ans, x, y, *_, **__: g * _share(y, x, ans),
@@ -238,7 +245,7 @@ for _f in (np.maximum, np.minimum, np.fmax, np.fmin):
         ),
     )
 
-defvjp(
+_defvjp(
     np.clip,
     lambda g, ans, x, *a, **kw: np.where(_clip_masks(x, *a, **kw)[0], g, 0),
     lambda g, ans, x, *a, **kw: np.where(_clip_masks(x, *a, **kw)[1], g, 0),
@@ -255,7 +262,7 @@ def _clip_jvp(ans, ts, x, *args, **kwargs):
 
 
 _defjvp(np.clip, _clip_jvp)
-defvjp(
+_defvjp(
     np.where,
     None,
     lambda g, ans, cond, x, y: np.where(cond, g, 0),
@@ -275,12 +282,12 @@ _defjvp(np.where, _where_jvp)
 # ---------------------------------------------------------------- complex parts
 
 for _f in (np.conjugate, np.ndarray.conj, np.ndarray.conjugate):  # np.conj: conjugate
-    defvjp(_f, lambda g, *_, **__: np.conj(g))
+    _defvjp(_f, lambda g, *_, **__: np.conj(g))
     _linear(_f, lambda t, *_, **__: np.conj(t))
-defvjp(np.real, lambda g, ans, x: np.real(g))
+_defvjp(np.real, lambda g, ans, x: np.real(g))
 _linear(np.real, lambda t, ans, x: np.real(t))
 # Im(x) = Re(-1j * x), so its cotangent is 1j * g (and vanishes for real x after fit).
-defvjp(np.imag, lambda g, ans, x: 1j * np.real(g))
+_defvjp(np.imag, lambda g, ans, x: 1j * np.real(g))
 _linear(np.imag, lambda t, ans, x: np.imag(t))
 
 
@@ -299,7 +306,7 @@ def _angle_jvp(ans, ts, z, deg=False):
     return scale * np.imag(ts[0] * np.conj(z)) / _nonzero(np.abs(z) ** 2)
 
 
-defvjp(np.angle, _angle_vjp)
+_defvjp(np.angle, _angle_vjp)
 _defjvp(np.angle, _angle_jvp)
 
 
@@ -308,7 +315,7 @@ _defjvp(np.angle, _angle_jvp)
 # Piecewise constant: a zero gradient, but still recorded (their outputs are floats that
 # may flow on), so they are rules rather than nondifferentiable.
 for _f in (np.floor, np.ceil, np.rint, np.trunc, np.round, np.around, np.fix):
-    defvjp(_f, None)
+    _defvjp(_f, None)
     defjvp(_f, lambda *_, **__: None)
 
 

@@ -20,7 +20,8 @@ with ``tangents`` one entry per positional argument (``None`` for a zero tangent
 helpers at the end of this module are the shared pieces of forward rules: ``add_tangents``
 (a sum with ``None`` as zero), ``dense_tangent`` (a list argument's tangents as one
 array), ``linear_jvp`` / ``bilinear_jvp`` (functions linear in their first one or two
-arguments), ``first_tangent_jvp`` and ``with_array_args``.
+arguments), ``first_tangent_jvp`` and ``with_array_args`` (``vjp_with_array_args`` is the
+same for reverse rules).
 
 Functions that are not differentiable at all (``len``, ``np.zeros``, ``np.argmax``) are
 registered with ``nondifferentiable``: they are called plainly and record nothing.
@@ -41,6 +42,7 @@ __all__ = [
     "bilinear_jvp",
     "first_tangent_jvp",
     "with_array_args",
+    "vjp_with_array_args",
     "nondifferentiable",
     "rule_for",
     "is_nondifferentiable",
@@ -252,23 +254,43 @@ def first_tangent_jvp(rule: Callable[..., Any]) -> Callable[..., Any]:
     return jvp
 
 
+def _sequences_at(args: tuple, positions: tuple) -> list:
+    """The positions among ``positions`` where ``args`` holds a list or tuple."""
+    n = len(args)
+    return [i for i in positions if i < n and isinstance(args[i], (list, tuple))]
+
+
 def with_array_args(jvp: Callable[..., Any], positions: tuple = (0,)) -> Callable[..., Any]:
     """``jvp`` seeing the positional arguments at ``positions`` as arrays: a list or tuple
     there (``np.sum([a, b])``) becomes ``np.asarray`` of it, its tangent ``dense_tangent``."""
     import numpy as np
 
     def wrapped(ans, tangents, *args, **kwargs):
-        n = len(args)
-        for i in positions:
-            if i < n and isinstance(args[i], (list, tuple)):
-                break
-        else:
+        found = _sequences_at(args, positions)
+        if not found:
             return jvp(ans, tangents, *args, **kwargs)
         tangents, args = list(tangents), list(args)
-        for i in positions:
-            if i < n and isinstance(args[i], (list, tuple)):
-                tangents[i] = dense_tangent(tangents[i], args[i])
-                args[i] = np.asarray(args[i])
+        for i in found:
+            tangents[i] = dense_tangent(tangents[i], args[i])
+            args[i] = np.asarray(args[i])
         return jvp(ans, tuple(tangents), *args, **kwargs)
+
+    return wrapped
+
+
+def vjp_with_array_args(vjp: Callable[..., Any], positions: tuple = (0,)) -> Callable[..., Any]:
+    """``vjp`` (one of ``defvjp``'s) seeing the positional arguments at ``positions`` as
+    arrays: a list or tuple there (``np.log([a, 2.0])``) becomes ``np.asarray`` of it. The
+    cotangent it returns for such an argument is then an array, which ``fit`` splits into
+    the items' cotangents."""
+    import numpy as np
+
+    def wrapped(g, ans, *args, **kwargs):
+        found = _sequences_at(args, positions)
+        if found:
+            args = list(args)
+            for i in found:
+                args[i] = np.asarray(args[i])
+        return vjp(g, ans, *args, **kwargs)
 
     return wrapped

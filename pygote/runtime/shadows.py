@@ -230,7 +230,9 @@ def array_shadow_is_own(y) -> bool:
 
 def _acc_list(x, g):
     if type(g) is not list and type(g) is not tuple:
-        return
+        g = fit(g, x)  # an array cotangent (of np.sum(x)): the items' cotangents
+        if type(g) is not list:
+            return
     entry = _entry(x, None)
     if entry[1] is None:
         if len(g) == len(x) and set(map(type, x)) == _FLOAT_ONLY:  # the common fast case
@@ -264,6 +266,8 @@ def _acc_tuple(x, dx, g):
 
     if isinstance(g, Structural):
         g = tuple(g.get(f) for f in x._fields) if hasattr(x, "_fields") else None
+    elif not isinstance(g, tuple):
+        g = fit(g, x)  # an array cotangent (of np.sum(x)): the items' cotangents
     if g is None:
         return dx
     out = list(dx) if dx is not None else [None] * len(x)

@@ -73,7 +73,8 @@ def unbroadcast(g, shape: tuple):
 def fit(g, x):
     """Make cotangent ``g`` fit value ``x``: its shape, its dtype, real if ``x`` is real.
 
-    Returns ``None`` when ``x`` cannot carry a gradient.
+    Returns ``None`` when ``x`` cannot carry a gradient. An array cotangent of a list or
+    tuple (one a NumPy function read as an array) is split into its items' cotangents.
     """
     if g is None:
         return None
@@ -111,7 +112,29 @@ def fit(g, x):
         return fit(g, np.asarray(x))
     if t in _NONDIFF_SCALARS:
         return None
+    if isinstance(x, (list, tuple)) and isinstance(g, _ARRAY_COTANGENTS):
+        return _split(g, x)
     return g
+
+
+_ARRAY_COTANGENTS = (ndarray, np.generic, float, complex)
+
+
+def _split(g, x):
+    """The array cotangent ``g`` of array-like ``x`` (a list or tuple that a NumPy function
+    read as an array: ``np.sum([a, 2.0])``) as a list or tuple of its items' cotangents,
+    nested alike. Left as it is where ``x`` is not array-like (ragged)."""
+    try:
+        shape = np.shape(x)
+    except ValueError:
+        return g
+    g = unbroadcast(np.asarray(g), shape)
+    items = [fit(gi, xi) for gi, xi in zip(g, x)]
+    if type(x) is list or type(x) is tuple:
+        return type(x)(items)
+    if hasattr(x, "_fields"):  # a namedtuple
+        return type(x)(*items)
+    return tuple(items) if isinstance(x, tuple) else items
 
 
 def add(a, b):

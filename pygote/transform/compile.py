@@ -155,6 +155,9 @@ def clear_cache() -> None:
 _SCALAR_TYPES = (float, int, bool)
 _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 _RULES = os.path.join(_PACKAGE, "rules") + os.sep  # replacements are differentiated
+# pygote's own files whose functions are differentiated (rules, replacements, and the
+# helpers check_grads differentiates at order > 1)
+_TRANSFORMABLE = (_RULES, os.path.join(_PACKAGE, "testing.py"))
 
 
 def adjoint_of(fn, args=(), kwargs=None, constant=(), top=False):
@@ -220,7 +223,7 @@ def _normalize(node, filename):
 def transform(fn, arg_types=(), kwarg_names=(), nargs=None, constant=(), top=False) -> Adjoint:
     """Run the whole pipeline on ``fn`` (no cache)."""
     filename = fn.__code__.co_filename  # not __module__: functools.wraps copies that
-    if filename.startswith(_PACKAGE) and not filename.startswith(_RULES):
+    if filename.startswith(_PACKAGE) and not filename.startswith(_TRANSFORMABLE):
         location = dispatch.user_location(2)
         reached = f", reached at {where(*location)}" if location[0] else ""
         raise DifferentiationError(
@@ -441,7 +444,7 @@ def tangent_of(fn, args=(), kwargs=None, constant=()):
 def transform_forward(fn, arg_types=(), kwarg_names=(), nargs=None, constant=()) -> Tangent:
     """Run the forward-mode pipeline on ``fn`` (no cache)."""
     filename = fn.__code__.co_filename
-    if filename.startswith(_PACKAGE) and not filename.startswith(_RULES):
+    if filename.startswith(_PACKAGE) and not filename.startswith(_TRANSFORMABLE):
         raise DifferentiationError(
             f"pygote's forward mode cannot differentiate pygote's own {fn.__qualname__}.")
     src = get_source(fn)
