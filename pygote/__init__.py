@@ -19,7 +19,16 @@ from pygote.api import (
     withgradient,
 )
 from pygote.api_forward import jacfwd, jvp, pushforward, show_jvp
-from pygote.custom import custom_vjp, nondifferentiable, register_vjp, rrule, stop_gradient
+from pygote.custom import (
+    custom_jvp,
+    custom_vjp,
+    ignore,
+    nondifferentiable,
+    register_jvp,
+    register_vjp,
+    rrule,
+    stop_gradient,
+)
 from pygote.errors import DifferentiationError
 from pygote.runtime.structural import Structural
 from pygote.testing import check_grads
@@ -35,11 +44,13 @@ __all__ = [
     "DifferentiationError",
     "Structural",
     "check_grads",
+    "custom_jvp",
     "custom_vjp",
     "elementwise_grad",
     "grad",
     "hessian",
     "hvp",
+    "ignore",
     "gradient",
     "jacfwd",
     "jacobian",
@@ -48,6 +59,7 @@ __all__ = [
     "nondifferentiable",
     "pullback",
     "pushforward",
+    "register_jvp",
     "register_vjp",
     "rrule",
     "show_adjoint",

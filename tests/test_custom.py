@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import pygote as pg
+from pygote.rules.registry import RULES
 
 
 @pg.custom_vjp
@@ -114,3 +115,101 @@ def test_nondifferentiable_python_function():
         return x * label_of(x)
 
     assert pg.gradient(f, 2.2) == (2.0,)
+
+
+# ---------------------------------------------------------------- forward rules
+
+
+def test_custom_jvp_gives_both_modes():
+    @pg.custom_jvp
+    def f(x, y):
+        return math.sin(x) * y
+
+    @f.defjvp
+    def f_jvp(primals, tangents):
+        x, y = primals
+        dx, dy = tangents
+        return f(x, y), math.cos(x) * y * dx + math.sin(x) * dy
+
+    x, y = 0.3, 2.0
+    assert pg.jvp(f, (x, y), (1.0, 0.5))[1] == pytest.approx(
+        math.cos(x) * y + 0.5 * math.sin(x))
+    gx, gy = pg.gradient(lambda a, b: f(a, b) * a, x, y)  # the transpose of the jvp rule
+    assert gx == pytest.approx(math.cos(x) * y * x + math.sin(x) * y)
+    assert gy == pytest.approx(math.sin(x) * x)
+
+
+def test_custom_jvp_wins_over_the_source_in_both_modes():
+    @pg.custom_jvp
+    def f(x):
+        return x ** 2
+
+    f.defjvp(lambda primals, tangents: (primals[0] ** 2, 10.0 * tangents[0]))  # not 2x
+    assert pg.jvp(f, (3.0,), (1.0,))[1] == pytest.approx(10.0)
+    assert pg.gradient(f, 3.0)[0] == pytest.approx(10.0)
+
+
+def test_custom_jvp_with_nondiff_argnums_and_arrays():
+    def power(n, x):
+        return x ** n
+
+    p = pg.custom_jvp(power, nondiff_argnums=(0,))
+    p.defjvp(lambda n, primals, tangents: (primals[0] ** n, n * primals[0] ** (n - 1)
+                                           * tangents[0]))
+    x = np.array([0.5, 1.5])
+    np.testing.assert_allclose(pg.jvp(lambda v: p(3, v), (x,), (np.ones(2),))[1], 3 * x ** 2)
+    np.testing.assert_allclose(pg.grad(lambda v: np.sum(p(3, v)))(x), 3 * x ** 2)
+
+
+def test_custom_vjp_in_forward_mode_is_the_transpose():
+    @pg.custom_vjp
+    def g(x):
+        return np.tanh(x)
+
+    g.defvjp(lambda x: (np.tanh(x), np.tanh(x)), lambda t, u: (u * (1 - t ** 2),))
+    x = np.array([0.2, -0.5])
+    v = np.array([1.0, 2.0])
+    np.testing.assert_allclose(pg.jvp(g, (x,), (v,))[1], (1 - np.tanh(x) ** 2) * v)
+
+
+def test_register_jvp_for_a_c_function():
+    def rule(primals, tangents):
+        (x,), (t,) = primals, tangents
+        return np.cbrt(x), 7.0 * t  # deliberately not the derivative: proves precedence
+
+    saved = RULES.get(np.cbrt)
+    try:
+        pg.register_jvp(np.cbrt, rule)
+        assert pg.jvp(lambda x: np.cbrt(x), (8.0,), (1.0,))[1] == pytest.approx(7.0)
+        assert pg.gradient(lambda x: np.cbrt(x) * 1.0, 8.0)[0] == pytest.approx(7.0)
+    finally:
+        RULES[np.cbrt].forward = None
+        RULES[np.cbrt].record = None
+        if saved is None:
+            del RULES[np.cbrt]
+
+
+def test_rrule_serves_forward_mode_too():
+    def cube(x):
+        return x * x * x
+
+    @pg.rrule(cube)
+    def cube_rule(x):
+        return x ** 3, lambda g: (3 * x ** 2 * g,)
+
+    try:
+        assert pg.jvp(lambda t: cube(t) + t, (2.0,), (1.0,))[1] == pytest.approx(13.0)
+    finally:
+        del RULES[cube]
+
+
+def test_ignore_blocks_record_nothing():
+    def h(x):
+        with pg.ignore():
+            s = x * 2.0
+            t = np.sin(x)
+        return s * x + t
+
+    assert pg.gradient(h, 3.0)[0] == pytest.approx(6.0)  # s and t are constants
+    assert pg.jvp(h, (3.0,), (1.0,))[1] == pytest.approx(6.0)
+    assert h(3.0) == pytest.approx(18.0 + math.sin(3.0))  # and the values are unchanged

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from pygote.rules.registry import defjvp, defvjp, dense_tangent
+from pygote.rules.registry import defjvp, defvjp, dense_tangent, with_array_args
 from pygote.runtime.values import fit
 
 __all__ = ["getitem_vjp", "cotangent_like"]
@@ -77,7 +77,7 @@ def _take_jvp(ans, tangents, a, indices, axis=None, out=None, mode="raise"):
 
 defvjp(np.take, _take_vjp)
 defvjp(np.ndarray.take, _take_vjp)
-defjvp(np.take, _take_jvp)
+defjvp(np.take, with_array_args(_take_jvp))
 defjvp(np.ndarray.take, _take_jvp)
 
 
@@ -98,8 +98,8 @@ def _take_along_axis_vjp(g, ans, arr, indices, axis=-1):
 
 
 defvjp(np.take_along_axis, _take_along_axis_vjp)
-defjvp(np.take_along_axis, lambda ans, tangents, arr, indices, axis=-1: None
-       if tangents[0] is None else np.take_along_axis(np.asarray(tangents[0]), indices, axis))
+defjvp(np.take_along_axis, with_array_args(lambda ans, tangents, arr, indices, axis=-1: None
+       if tangents[0] is None else np.take_along_axis(np.asarray(tangents[0]), indices, axis)))
 
 
 def _sort_vjp(g, ans, a, axis=-1, kind=None, order=None, **_):
@@ -125,7 +125,7 @@ def _sort_jvp(ans, tangents, a, axis=-1, kind=None, order=None, **_):
 
 
 defvjp(np.sort, _sort_vjp)
-defjvp(np.sort, _sort_jvp)
+defjvp(np.sort, with_array_args(_sort_jvp))
 
 
 # ---------------------------------------------------------------------------------------

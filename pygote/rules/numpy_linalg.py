@@ -39,7 +39,8 @@ import pygote.rules.numpy_shape  # noqa: F401
 from pygote.rules.numpy_indexing import cotangent_like
 from pygote.rules.numpy_shape import undiagonal
 from pygote.rules.registry import (
-    bilinear_jvp, defjvp, defvjp, defvjp_all, linear_jvp, nondifferentiable, rule_for,
+    bilinear_jvp, defjvp, defvjp, defvjp_all, dense_tangent, linear_jvp, nondifferentiable,
+    rule_for, with_array_args,
 )
 
 linalg = np.linalg
@@ -106,6 +107,12 @@ def _solve_vec(a, b):
     """``a^{-1} b`` for a stack of vectors ``b`` (numpy 2's solve takes ``b`` of more than
     one axis as matrices)."""
     return linalg.solve(a, b[..., None])[..., 0]
+
+
+def _defjvp(func, jvp, positions=(0,)):
+    """Register ``jvp`` seeing nested-list matrices (``det([[a, 1.0], [2.0, 3.0]])``) at
+    ``positions`` as arrays, their tangents stacked."""
+    defjvp(func, with_array_args(jvp, positions))
 
 
 def _alias(new, old, jvp):
@@ -244,9 +251,9 @@ def _matrix_norm_jvp(ans, tangents, x, keepdims=False, ord="fro"):
 defvjp(linalg.norm, _norm_vjp)
 defvjp(linalg.vector_norm, _vector_norm_vjp)
 defvjp(linalg.matrix_norm, _matrix_norm_vjp)
-defjvp(linalg.norm, _norm_jvp)
-defjvp(linalg.vector_norm, _vector_norm_jvp)
-defjvp(linalg.matrix_norm, _matrix_norm_jvp)
+_defjvp(linalg.norm, _norm_jvp)
+_defjvp(linalg.vector_norm, _vector_norm_jvp)
+_defjvp(linalg.matrix_norm, _matrix_norm_jvp)
 
 
 def _cond_vjp(g, ans, x, p=None):
@@ -288,7 +295,7 @@ def _cond_jvp(ans, tangents, x, p=None):
 
 
 defvjp(linalg.cond, _cond_vjp)
-defjvp(linalg.cond, _cond_jvp)
+_defjvp(linalg.cond, _cond_jvp)
 nondifferentiable(linalg.matrix_rank)  # integer valued
 
 
@@ -311,7 +318,7 @@ def _det_jvp(ans, tangents, a):
     return None if c is None else ans * c
 
 
-defjvp(linalg.det, _det_jvp)
+_defjvp(linalg.det, _det_jvp)
 
 
 def _slogdet_vjp(g, ans, a):
@@ -334,12 +341,12 @@ def _slogdet_jvp(ans, tangents, a):
 
 
 defvjp(linalg.slogdet, _slogdet_vjp)
-defjvp(linalg.slogdet, _slogdet_jvp)
+_defjvp(linalg.slogdet, _slogdet_jvp)
 
 # d(A^{-1}) = -A^{-1} dA A^{-1}
 defvjp(linalg.inv, lambda g, ans, a: -_H(ans) @ g @ _H(ans))
-defjvp(linalg.inv, lambda ans, tangents, a: None if tangents[0] is None
-       else -ans @ tangents[0] @ ans)
+_defjvp(linalg.inv, lambda ans, tangents, a: None if tangents[0] is None
+        else -ans @ tangents[0] @ ans)
 
 
 def _solve_vjp_b(g, ans, a, b):
@@ -369,7 +376,7 @@ def _solve_jvp(ans, tangents, a, b):
 
 
 defvjp(linalg.solve, _solve_vjp_a, _solve_vjp_b)
-defjvp(linalg.solve, _solve_jvp)
+_defjvp(linalg.solve, _solve_jvp, (0, 1))
 
 
 def _pinv_vjp(g, ans, a, *_, **__):
@@ -392,7 +399,7 @@ def _pinv_jvp(ans, tangents, a, *_, **__):
 
 
 defvjp(linalg.pinv, _pinv_vjp)
-defjvp(linalg.pinv, _pinv_jvp)
+_defjvp(linalg.pinv, _pinv_jvp)
 
 
 # ---------------------------------------------------------------------------------------
@@ -425,7 +432,7 @@ def _cholesky_jvp(ans, tangents, a, upper=False):
 
 
 defvjp(linalg.cholesky, _cholesky_vjp)
-defjvp(linalg.cholesky, _cholesky_jvp)
+_defjvp(linalg.cholesky, _cholesky_jvp)
 
 
 # ---------------------------------------------------------------------------------------
@@ -475,8 +482,8 @@ def _eigvalsh_jvp(ans, tangents, a, UPLO="L"):
 
 defvjp(linalg.eigh, _eigh_vjp)
 defvjp(linalg.eigvalsh, _eigvalsh_vjp)
-defjvp(linalg.eigh, _eigh_jvp)
-defjvp(linalg.eigvalsh, _eigvalsh_jvp)
+_defjvp(linalg.eigh, _eigh_jvp)
+_defjvp(linalg.eigvalsh, _eigvalsh_jvp)
 
 
 # ---------------------------------------------------------------------------------------
@@ -604,8 +611,8 @@ def _svd_vjp(g, ans, a, full_matrices=True, compute_uv=True, hermitian=False):
 
 defvjp(linalg.svd, _svd_vjp)
 defvjp(linalg.svdvals, lambda g, ans, x: _svd_vjp(g, ans, x, compute_uv=False))
-defjvp(linalg.svd, _svd_jvp)
-defjvp(linalg.svdvals, lambda ans, tangents, x: _svd_jvp(ans, tangents, x, compute_uv=False))
+_defjvp(linalg.svd, _svd_jvp)
+_defjvp(linalg.svdvals, lambda ans, tangents, x: _svd_jvp(ans, tangents, x, compute_uv=False))
 
 
 # ---------------------------------------------------------------------------------------
@@ -691,7 +698,7 @@ def _qr_vjp(g, ans, a, mode="reduced"):
 
 
 defvjp(linalg.qr, _qr_vjp)
-defjvp(linalg.qr, _qr_jvp)
+_defjvp(linalg.qr, _qr_jvp)
 
 
 # ---------------------------------------------------------------------------------------
@@ -742,7 +749,7 @@ def _matrix_power_jvp(ans, tangents, a, n):
 
 
 defvjp(linalg.matrix_power, _matrix_power_vjp)
-defjvp(linalg.matrix_power, _matrix_power_jvp)
+_defjvp(linalg.matrix_power, _matrix_power_jvp)
 
 
 def _multi_dot_vjp(g, ans, arrays, *_, **__):
@@ -778,7 +785,7 @@ def _multi_dot_jvp(ans, tangents, arrays, *_, **__):
         return None
     prod = d_prod = None
     for k, (x, t) in enumerate(zip(arrays, tangents[0])):
-        x = np.asarray(x)
+        x, t = np.asarray(x), dense_tangent(t, x)
         if k == 0:
             prod, d_prod = x, t
             continue

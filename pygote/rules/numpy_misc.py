@@ -16,7 +16,7 @@ import numpy as np
 import pygote.rules.numpy_shape  # noqa: F401  (copy's rule, checked below)
 from pygote.rules.numpy_indexing import cotangent_like
 from pygote.rules.registry import (
-    add_tangents, bilinear_jvp, defjvp, defvjp, defvjp_all, dense_tangent, rule_for,
+    add_tangents, bilinear_jvp, defjvp, defvjp, defvjp_all, rule_for, with_array_args,
 )
 from pygote.runtime.values import unbroadcast
 
@@ -75,7 +75,6 @@ def _polyval_vjp_x(g, ans, p, x):
 def _polyval_jvp(ans, tangents, p, x):
     # linear in p; in x the slope is the derivative polynomial
     tp, tx = _tangents(tangents, 2)
-    tp = dense_tangent(tp, p)
     coeffs = np.asarray(p)
     dy = None if tp is None else np.polyval(tp, x)
     if tx is not None and len(coeffs) > 1:
@@ -84,7 +83,7 @@ def _polyval_jvp(ans, tangents, p, x):
 
 
 defvjp(np.polyval, _polyval_vjp_p, _polyval_vjp_x)
-defjvp(np.polyval, _polyval_jvp)
+defjvp(np.polyval, with_array_args(_polyval_jvp, (0, 1)))
 
 
 # ---------------------------------------------------------------------------------------
@@ -227,14 +226,13 @@ def _interp_jvp(ans, tangents, x, xp, fp, left=None, right=None, period=None):
         def side(value, t):
             return None if value is None else 0.0 if t is None else t
 
-        tfp = dense_tangent(tfp, fp)
         tfp = np.zeros(len(fp)) if tfp is None else tfp
         dy = add_tangents(dy, np.interp(x, xp, tfp, side(left, t_left),
                                         side(right, t_right), period))
     return dy
 
 
-defjvp(np.interp, _interp_jvp)
+defjvp(np.interp, with_array_args(_interp_jvp, (0, 2)))
 
 
 # ---------------------------------------------------------------------------------------
@@ -282,7 +280,7 @@ def _diff_jvp(ans, tangents, a, n=1, axis=-1, prepend=_NoValue, append=_NoValue)
     return np.diff(np.zeros(np.shape(a)) if ta is None else ta, n, axis, **ends)
 
 
-defjvp(np.diff, _diff_jvp)
+defjvp(np.diff, with_array_args(_diff_jvp, (0, 3, 4)))
 
 
 def _stencil_adjoint(g, h, axis, edge_order):
@@ -360,7 +358,7 @@ def _gradient_jvp(ans, tangents, f, *varargs, axis=None, edge_order=1):
     return tuple(dys) if several else dys[0]
 
 
-defjvp(np.gradient, _gradient_jvp)
+defjvp(np.gradient, with_array_args(_gradient_jvp))
 
 
 # ---------------------------------------------------------------------------------------
@@ -427,10 +425,10 @@ def _trapezoid_jvp(ans, tangents, y, x=None, dx=1.0, axis=-1):
 
 _TRAPEZOID = (_trapezoid_vjp_y, _trapezoid_vjp_x, _trapezoid_vjp_dx)
 defvjp(np.trapezoid, *_TRAPEZOID)
-defjvp(np.trapezoid, _trapezoid_jvp)
+defjvp(np.trapezoid, with_array_args(_trapezoid_jvp, (0, 1)))
 if hasattr(np, "trapz"):  # removed in numpy 2.4; the same function before it
     defvjp(np.trapz, *_TRAPEZOID)
-    defjvp(np.trapz, _trapezoid_jvp)
+    defjvp(np.trapz, with_array_args(_trapezoid_jvp, (0, 1)))
 
 
 # ---------------------------------------------------------------------------------------
@@ -493,7 +491,7 @@ def _cov_jvp(ans, tangents, m, y=None, rowvar=True, bias=False, ddof=None, fweig
 
 
 defvjp(np.cov, _cov_vjp("m"), _cov_vjp("y"))
-defjvp(np.cov, _cov_jvp)
+defjvp(np.cov, with_array_args(_cov_jvp, (0, 1)))
 
 
 # ---------------------------------------------------------------------------------------
@@ -540,8 +538,8 @@ def _where_finite(g, x):
 
 
 defvjp(np.nan_to_num, lambda g, ans, x, *_, **__: _where_finite(g, x))
-defjvp(np.nan_to_num, lambda ans, tangents, x, *_, **__: None if tangents[0] is None
-       else _where_finite(tangents[0], x))
+defjvp(np.nan_to_num, with_array_args(lambda ans, tangents, x, *_, **__: None
+                                      if tangents[0] is None else _where_finite(tangents[0], x)))
 
 
 # ---------------------------------------------------------------------------------------
@@ -561,10 +559,10 @@ def _complex_jvp(ans, tangents, *_, **__):
 
 for _t in (np.float16, np.float32, np.float64, np.longdouble):
     defvjp(_t, lambda g, ans, x=0.0, *_, **__: g)
-    defjvp(_t, _cast_jvp)
+    defjvp(_t, with_array_args(_cast_jvp))
 for _t in (np.complex64, np.complex128, np.clongdouble):
     defvjp(_t, lambda g, ans, x=0.0, *_, **__: g, lambda g, ans, re, im, *_, **__: -1j * g)
-    defjvp(_t, _complex_jvp)
+    defjvp(_t, with_array_args(_complex_jvp, (0, 1)))
 
 if rule_for(np.copy) is None:  # numpy_shape registers it; keep a copy's rule if not
     defvjp(np.copy, lambda g, ans, x, *_, **__: g)

@@ -16,7 +16,9 @@ import string
 import numpy as np
 
 from pygote.rules.numpy_shape import undiagonal
-from pygote.rules.registry import add_tangents, bilinear_jvp, defjvp, defvjp, defvjp_all
+from pygote.rules.registry import (
+    add_tangents, bilinear_jvp, defjvp, defvjp, defvjp_all, dense_tangent, with_array_args,
+)
 
 conj = np.conj  # short, as the formulas below are written
 
@@ -214,8 +216,9 @@ def _einsum_jvp(ans, tangents, *args, out=None, dtype=None, casting=None, **kwar
         places = range(1, len(args))
     else:
         places = range(0, len(args) - len(args) % 2, 2)
-    return add_tangents(*(np.einsum(*args[:i], tangents[i], *args[i + 1:], **kwargs)
-                          for i in places if tangents[i] is not None))
+    ts = {i: dense_tangent(tangents[i], args[i]) for i in places}  # list operands: stacked
+    return add_tangents(*(np.einsum(*args[:i], ts[i], *args[i + 1:], **kwargs)
+                          for i in places if ts[i] is not None))
 
 
 defvjp_all(np.einsum, _einsum_vjp)
@@ -315,5 +318,5 @@ def _trace_jvp(ans, tangents, x, offset=0, axis1=0, axis2=1, *_, **__):
 
 defvjp(np.trace, _trace_vjp)
 defvjp(np.ndarray.trace, _trace_vjp)
-defjvp(np.trace, _trace_jvp)
+defjvp(np.trace, with_array_args(_trace_jvp))
 defjvp(np.ndarray.trace, _trace_jvp)

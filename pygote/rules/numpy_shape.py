@@ -16,7 +16,9 @@ from __future__ import annotations
 import numpy as np
 
 from pygote.rules.numpy_indexing import cotangent_like
-from pygote.rules.registry import defjvp, defvjp, defvjp_all, dense_tangent, linear_jvp
+from pygote.rules.registry import (
+    defjvp, defvjp, defvjp_all, dense_tangent, linear_jvp, with_array_args,
+)
 
 __all__ = ["ATTRIBUTE_RULES", "undiagonal"]
 
@@ -56,7 +58,7 @@ def _by_layout(func, order_of):
     ``x`` (as the runtime's tangents of arrays and their views are) is read alike, so
     views stay views; any other is gathered through ``x``'s positions."""
     def jvp(ans, tangents, x, *args, **kwargs):
-        t = tangents[0]
+        t = dense_tangent(tangents[0], x)
         if t is None:
             return None
         t = np.asarray(t)
@@ -111,7 +113,8 @@ def _atleast_vjp(g, ans, *arys):
 
 def _atleast_jvp(func):
     def jvp(ans, tangents, *arys):
-        out = tuple(None if t is None else func(t) for t in tangents)
+        out = tuple(None if t is None else func(dense_tangent(t, x))
+                    for t, x in zip(tangents, arys))
         return out[0] if len(arys) == 1 else out
     return jvp
 
@@ -272,7 +275,8 @@ defvjp_all(np.broadcast_arrays, lambda g, ans, *xs, **_: tuple(g))
 for _f in (np.tile, np.repeat, np.ndarray.repeat, np.broadcast_to, np.copy, np.ndarray.copy):
     defjvp(_f, linear_jvp(_f))
 defjvp(np.broadcast_arrays, lambda ans, tangents, *xs, **_: tuple(
-    None if t is None else np.broadcast_to(t, np.shape(y)) for t, y in zip(tangents, ans)))
+    None if t is None else np.broadcast_to(dense_tangent(t, x), np.shape(y))
+    for t, x, y in zip(tangents, xs, ans)))
 
 
 def _astype_jvp(ans, tangents, x, dtype, order="K", casting="unsafe", subok=True, copy=True):
@@ -335,7 +339,7 @@ def _pad_jvp(ans, tangents, x, pad_width, mode="constant", **kwargs):
 
 
 defvjp(np.pad, _pad_vjp)
-defjvp(np.pad, _pad_jvp)
+defjvp(np.pad, with_array_args(_pad_jvp))
 
 
 # ---------------------------------------------------------------------------------------

@@ -36,6 +36,7 @@ __all__ = [
     "defvjp",
     "defvjp_all",
     "defjvp",
+    "defforward",
     "add_tangents",
     "dense_tangent",
     "linear_jvp",
@@ -63,12 +64,14 @@ class Rule:
     less).
     """
 
-    __slots__ = ("func", "vjp", "jvp", "name", "per_arg", "record")
+    __slots__ = ("func", "vjp", "jvp", "name", "per_arg", "record", "forward")
 
     def __init__(self, func: Any, name: str | None = None) -> None:
         self.func = func
         # a user's rule: record(args, kwargs) -> (ans, pullback), taking precedence
         self.record: Callable[..., tuple] | None = None
+        # a user's forward rule: forward(args, targs, kwargs, tkw) -> (ans, tangent)
+        self.forward: Callable[..., tuple] | None = None
         self.vjp: Callable[..., tuple] | None = None
         self.jvp: Callable[..., Any] | None = None
         self.per_arg: tuple | None = None
@@ -172,6 +175,14 @@ def defreplacement(func: Any, python_impl: Any) -> None:
     REPLACEMENTS[func] = python_impl
 
 
+def defforward(func: Any, forward: Callable[..., tuple]) -> Any:
+    """Register ``forward(args, targs, kwargs, tkw) -> (ans, tangent)`` for ``func``: the
+    user-facing forward rules (``pg.custom_jvp``, ``pg.register_jvp``), taking precedence
+    over everything else in forward mode."""
+    _rule(func).forward = forward
+    return func
+
+
 def defrecord(func: Any, record: Callable[..., tuple]) -> Any:
     """Register ``record(args, kwargs) -> (ans, pullback)`` for ``func``: the most general
     form, used by the user-facing rules (``pg.custom_vjp``, ``pg.register_vjp``,
@@ -233,9 +244,9 @@ def bilinear_jvp(func: Any, n_args: int | None = None) -> Callable[..., Any]:
     """The jvp of ``func(a, b, *args, **kwargs)``, (real-)bilinear in ``a`` and ``b``: the
     product rule ``func(da, b) + func(a, db)``. Of the further positional arguments the
     first ``n_args`` are passed on (all if ``None``; not a positional ``out``), and every
-    keyword but ``out``."""
+    keyword but ``out``. A list argument's tangent is stacked (``dense_tangent``)."""
     def jvp(ans, tangents, a, b, *args, out=None, **kwargs):
-        ta, tb = tangents[0], tangents[1]
+        ta, tb = dense_tangent(tangents[0], a), dense_tangent(tangents[1], b)
         if n_args is not None:
             args = args[:n_args]
         return add_tangents(None if ta is None else func(ta, b, *args, **kwargs),

@@ -495,9 +495,12 @@ def call(f, args, targs, kwargs=None, tkw=None, tf=None):
     except TypeError:
         rule = None
     if rule is not None:
-        user = getattr(rule, "forward", None)
-        if user is not None:
-            return user(args, targs, kwargs or {}, tkw)
+        user = rule.forward
+        if user is not None:  # the user's own rule
+            if _zero_tangents(targs) and not tkw:
+                return (f(*args, **kwargs) if kwargs else f(*args)), None
+            ans, dans = user(args, targs, kwargs or {}, tkw)
+            return ans, fit_tangent(dans, ans)
         if (rule.vjp is not None or rule.jvp is not None) and not (
                 f in _PROTOCOL and args and _user(args[0])):
             if _zero_tangents(targs) and not tkw:

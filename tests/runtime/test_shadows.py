@@ -85,3 +85,25 @@ def test_object_attributes_gather_into_structural():
     access.acc_attr(box, None, "w", 4.0)
     g = shadows.take(box, None)
     assert isinstance(g, Structural) and g.w == 4.0 and g["w"] == 4.0 and g.n is None
+
+
+def test_array_cotangent_of_a_list_is_split_into_its_items():
+    # np.sum([a, 2.0]) hands the list an array cotangent: each item gets its entry, the
+    # broadcast is undone first, ints get none, nested lists and tuples stay nested
+    a = 1.5
+    xs = [a, 2.0]
+    shadows.acc(xs, None, np.array([3.0, 4.0]))
+    assert shadows.take(xs, None) == [3.0, 4.0]
+    ys = [a, 2]
+    shadows.acc(ys, None, np.ones((3, 2)))
+    assert shadows.take(ys, None) == [3.0, None]
+    assert shadows.acc((a, 2.0), None, np.array([1.0, 5.0])) == (1.0, 5.0)
+    v = np.zeros(2)
+    nested = [(a, 1.0), v]
+    shadows.acc(nested, None, np.array([[1.0, 2.0], [3.0, 4.0]]))
+    assert shadows.take(nested, None)[0] == (1.0, 2.0)
+    np.testing.assert_array_equal(shadows.take(v, None), [3.0, 4.0])
+    assert fit(np.array([1.0 + 1j, 2.0]), [1.0, 2.0 + 0j]) == [1.0, 2.0 + 0j]
+    ragged = [np.ones(2), 1.0]
+    g = np.ones(3)
+    assert fit(g, ragged) is g  # not array-like: left alone

@@ -117,9 +117,36 @@ class _With:
         tr = ast.Try(body=try_body or [ast.Pass()], handlers=[handler], orelse=[],
                      finalbody=final)
         out = pre + [tr]
+        if _is_ignore(item.context_expr):
+            # `with pg.ignore():` values made inside carry no gradient out of the block
+            for target in sorted(_assigned_names(body)):
+                out.append(assign(target, ast.Call(
+                    func=ast.Attribute(value=name(mgr), attr="stop", ctx=ast.Load()),
+                    args=[name(target)], keywords=[])))
         for s in out:
             located(s, w)
         return out
+
+
+def _is_ignore(expr) -> bool:
+    """``pg.ignore()``, ``pygote.ignore()`` or ``ignore()``: pygote's no-gradient block."""
+    if not isinstance(expr, ast.Call) or expr.args or expr.keywords:
+        return False
+    f = expr.func
+    return (isinstance(f, ast.Name) and f.id == "ignore") or (
+        isinstance(f, ast.Attribute) and f.attr == "ignore" and isinstance(f.value, ast.Name)
+        and f.value.id in ("pg", "pygote"))
+
+
+def _assigned_names(body) -> set:
+    out = set()
+    for s in body:
+        for n in ast.walk(s):
+            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store):
+                out.add(n.id)
+            if isinstance(n, (ast.FunctionDef, ast.ClassDef)):
+                out.add(n.name)
+    return out
 
 
 def _all_args(a: ast.arguments):
