@@ -18,7 +18,7 @@ from pygote.api import (
     vjp,
     withgradient,
 )
-from pygote.api_forward import jacfwd, jvp, pushforward, show_jvp
+from pygote.api_forward import forwarddiff, jacfwd, jvp, pushforward, show_jvp
 from pygote.custom import (
     custom_jvp,
     custom_vjp,
@@ -51,6 +51,7 @@ __all__ = [
     "hessian",
     "hvp",
     "ignore",
+    "forwarddiff",
     "gradient",
     "jacfwd",
     "jacobian",

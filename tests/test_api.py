@@ -182,5 +182,9 @@ def test_check_grads_accepts_right_and_rejects_wrong_rules():
     wrong.defvjp(lambda x: (x * x, x), lambda x, g: (g * 3.0 * x,))  # true: 2x
     with pytest.raises(AssertionError, match="disagrees with finite differences"):
         pg.check_grads(wrong, (1.5,))
-    with pytest.raises(NotImplementedError):
-        pg.check_grads(lambda x: x, (1.0,), order=2)
+    with pytest.raises(AssertionError, match="forward mode disagrees"):
+        pg.check_grads(wrong, (1.5,), modes=("fwd",))  # the transpose of the wrong rule
+    pg.check_grads(lambda x: np.sin(x) * x, (np.array([0.3, 1.2]),), order=2,
+                   modes=("fwd", "rev"))
+    with pytest.raises(ValueError, match="unknown modes"):
+        pg.check_grads(lambda x: x, (1.0,), modes=("sideways",))

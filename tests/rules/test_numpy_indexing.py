@@ -152,6 +152,12 @@ def test_linspace(make, kwargs, dtype):
     check_rule(np.linspace, *make(maker(dtype)), **kwargs)
 
 
+def test_linspace_complex():
+    A = maker(np.complex128)
+    check_rule(np.linspace, A.S(), A.S(), 5)
+    check_rule(np.linspace, A(3), A.S(), 4, endpoint=False)
+
+
 @pytest.mark.parametrize("endpoint", [True, False])
 def test_linspace_retstep(endpoint):
     A = maker(np.float64)
