@@ -19,6 +19,7 @@ from pygote.api import (
     withgradient,
 )
 from pygote.api_forward import forwarddiff, jacfwd, jvp, pushforward, show_jvp
+from pygote.checkpoint import checkpoint, checkpoint_loop
 from pygote.custom import (
     custom_jvp,
     custom_vjp,
@@ -44,6 +45,8 @@ __all__ = [
     "DifferentiationError",
     "Structural",
     "check_grads",
+    "checkpoint",
+    "checkpoint_loop",
     "custom_jvp",
     "custom_vjp",
     "elementwise_grad",

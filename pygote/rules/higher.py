@@ -434,18 +434,72 @@ def _real_part(dy):
     return dy
 
 
+def _copy_kind(t, x):
+    if t is None:
+        return "none"
+    if isinstance(x, np.ndarray):
+        return "array" if np.issubdtype(x.dtype, np.inexact) else "none"
+    if isinstance(x, (float, complex, np.generic)):
+        return "fit"
+    if isinstance(x, list) and isinstance(t, (list, tuple)):
+        return "list"
+    if isinstance(x, tuple) and isinstance(t, (list, tuple)):
+        return "tuple"
+    if isinstance(x, dict) and isinstance(t, dict):
+        return "dict"
+    return "other"
+
+
+nondifferentiable(_copy_kind)
+
+
+def own_tangent(t, x):
+    """``t`` made the tangent of input ``x`` (``as_tangent``'s plain twin): arrays copied,
+    so that the in-place writes of the tangent code never reach the caller's direction
+    (``hvp(f, x, v)`` and ``pg.jvp`` inside differentiated code must leave ``v`` alone,
+    and a direction used twice must be the same both times)."""
+    kind = _copy_kind(t, x)
+    if kind == "none":
+        return None
+    if kind == "array":
+        return np.copy(fit_tangent(t, x))
+    if kind == "fit":
+        return fit_tangent(t, x)
+    if kind == "list" or kind == "tuple":
+        out = []
+        for i in range(len(x)):
+            out.append(own_tangent(t[i], x[i]))
+        if kind == "tuple":
+            return tuple(out)
+        return out
+    if kind == "dict":
+        d = {}
+        for k in x:
+            d[k] = own_tangent(t.get(k), x[k])
+        return d
+    return t
+
+
+def own_tangents(targs, args):
+    out = []
+    for i in range(len(targs)):
+        out.append(own_tangent(targs[i], args[i]))
+    return tuple(out)
+
+
 def jvp_impl(f, primals, tangents):
     """``pg.jvp`` as plain Python, for calls of ``pg.jvp`` inside differentiated code."""
-    y, dy = fwd_call(f, tuple(primals), tuple(tangents))
+    primals = tuple(primals)
+    y, dy = fwd_call(f, primals, own_tangents(tuple(tangents), primals))
     if dy is None:
-        return y, zeros_like(y)
+        return y, _output_tangent(None, y)
     return y, dy
 
 
 def _directional(f, targs, kwargs):
     """``a -> jvp(f, a, targs)[1]``: its gradient at ``x`` is ``H(x) @ targs``."""
     def directional(*a):
-        y, dy = fwd_call(f, a, targs, kwargs)
+        y, dy = fwd_call(f, a, own_tangents(targs, a), kwargs)
         if dy is None:
             return 0.0
         return dy
