@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from benchmarks.harness import flatten
-from benchmarks.peers import NotAvailable, Prepared
+from benchmarks.peers import Prepared
 
 
 def _argnums(argnums):
@@ -24,7 +24,9 @@ class Pygote:
         return Prepared(lambda: g(*args), flatten)
 
     def hessian(self, wl, args):
-        raise NotAvailable("not available yet (pygote has no Hessian)")
+        # reverse mode over forward mode: one Hessian-vector product per entry of x
+        h = self.pg.hessian(wl.fn, argnums=wl.argnums[0])
+        return Prepared(lambda: h(*args), flatten, "pg.hessian (reverse over forward)")
 
     def backward(self, wl, args):
         # pg.pullback runs the forward pass once; back(dy) may be called again and again.

@@ -574,26 +574,96 @@ def _meta(g):
 nondifferentiable(_meta, _output_tangent)
 
 
+def _pristine_kind(x):
+    if isinstance(x, np.ndarray):
+        return "array"
+    if isinstance(x, list):
+        return "list"
+    if isinstance(x, tuple) and not hasattr(type(x), "_fields"):
+        return "tuple"
+    if isinstance(x, dict):
+        return "dict"
+    if _t.is_mutable(x) and not callable(x):
+        return "object"
+    return "plain"
+
+
+def _copy_object(x):
+    import copy
+
+    return copy.deepcopy(x)
+
+
+def _any_mutable(args):
+    for a in args:
+        if _t.is_mutable(a):
+            return True
+    return False
+
+
+nondifferentiable(_pristine_kind, _copy_object, _any_mutable)
+
+
+def pristine(x):
+    """A copy of argument ``x`` that later in-place writes to ``x`` leave alone (arrays by
+    ``np.copy``, so that derivatives still flow through it; containers rebuilt; other
+    mutable objects deep-copied)."""
+    kind = _pristine_kind(x)
+    if kind == "array":
+        return np.copy(x)
+    if kind == "list" or kind == "tuple":
+        out = []
+        for item in x:
+            out.append(pristine(item))
+        if kind == "tuple":
+            return tuple(out)
+        return out
+    if kind == "dict":
+        d = {}
+        for k in x:
+            d[k] = pristine(x[k])
+        return d
+    if kind == "object":
+        return _copy_object(x)
+    return x
+
+
+def pristine_args(args):
+    """``args`` as they are now, kept from what a call that mutates them will do."""
+    if not _any_mutable(args):
+        return tuple(args)
+    out = []
+    for a in args:
+        out.append(pristine(a))
+    return tuple(out)
+
+
 def derivative_forward(g, args, targs, kwargs=None):
-    """Forward mode through ``g = pg.grad(f, argnums)``: ``H t`` restricted to argnums."""
+    """Forward mode through ``g = pg.grad(f, argnums)``: ``H t`` restricted to argnums.
+
+    ``g`` runs ``f``, which may write into its arguments: the Hessian product is taken at
+    a copy of the arguments made before, so that both see the point the caller passed."""
     kind, f, argnums, has_aux = _meta(g)
     if has_aux:
         _unsupported(g)
+    if _no_tangent(targs):
+        if kwargs:
+            return g(*args, **kwargs), None
+        return g(*args), None
+    before = pristine_args(args)
     if kwargs:
         ans = g(*args, **kwargs)
     else:
         ans = g(*args)
-    if _no_tangent(targs):
-        return ans, None
     single = isinstance(argnums, int)
     wanted = (argnums,) if single else tuple(argnums)
-    grads = directional_gradient(f, args, targs, kwargs, wanted)
+    grads = directional_gradient(f, before, targs, kwargs, wanted)
     if single:
         dgrad = grads[argnums]
     else:
         dgrad = tuple(grads[i] for i in wanted)
     if kind == "value_and_grad":
-        y, dy = fwd_call(f, tuple(args), tuple(targs), kwargs)
+        y, dy = fwd_call(f, pristine_args(before), tuple(targs), kwargs)
         return ans, (dy, dgrad)
     return ans, dgrad
 
@@ -607,6 +677,7 @@ def derivative_record(g, args, kwargs):
     kind, f, argnums, has_aux = _meta(g)
     if has_aux:
         _unsupported(g)
+    before = pristine_args(args)  # f may write into its arguments
     ans = g(*args, **kwargs)
     single = isinstance(argnums, int)
     wanted = (argnums,) if single else tuple(argnums)
@@ -625,10 +696,10 @@ def derivative_record(g, args, kwargs):
             for i, ui in zip(wanted, u):
                 targs[i] = ui
         h = _directional(f, tuple(targs), kwargs or None)
-        _, pb = dispatch.call(h, *args)
+        _, pb = dispatch.call(h, *pristine_args(before))
         cts, _ = pb(1.0) if pb is not None else ((None,) * len(args), None)
         if u_value is not None:
-            _, pb_value = dispatch.call(f, *args, **kwargs)
+            _, pb_value = dispatch.call(f, *pristine_args(before), **kwargs)
             if pb_value is not None:
                 first, _ = pb_value(u_value)
                 cts = tuple(_plus(a, b) for a, b in zip(cts, first))
@@ -665,8 +736,17 @@ def value_and_grad_maker(f, argnums=0, has_aux=False):
 
 
 def gradient_impl(f, *args, **kwargs):
-    """``pg.gradient`` inside differentiated code: the gradient function at ``args``."""
-    return grad_maker(f, tuple(range(len(args))))(*args, **kwargs)
+    """``pg.gradient`` inside differentiated code: the gradient function at ``args``
+    (``None`` for the arguments that hold nothing differentiable, as ``pg.gradient``)."""
+    argnums = _differentiable_positions(args, None)
+    out = [None] * len(args)
+    if not argnums:
+        f(*args, **kwargs)
+        return tuple(out)
+    grads = grad_maker(f, argnums)(*args, **kwargs)
+    for k in range(len(argnums)):
+        out[argnums[k]] = grads[k]
+    return tuple(out)
 
 
 def _install():
