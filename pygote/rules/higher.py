@@ -596,7 +596,7 @@ def _copy_object(x):
 
 def _any_mutable(args):
     for a in args:
-        if _t.is_mutable(a):
+        if _t.is_mutable(a) or (isinstance(a, tuple) and _any_mutable(a)):
             return True
     return False
 
@@ -696,16 +696,51 @@ def derivative_record(g, args, kwargs):
             for i, ui in zip(wanted, u):
                 targs[i] = ui
         h = _directional(f, tuple(targs), kwargs or None)
-        _, pb = dispatch.call(h, *pristine_args(before))
+        point = pristine_args(before)
+        _, pb = dispatch.call(h, *point)
         cts, _ = pb(1.0) if pb is not None else ((None,) * len(args), None)
+        cts = tuple(_transfer(p, a, c) for p, a, c in zip(point, args, cts))
         if u_value is not None:
-            _, pb_value = dispatch.call(f, *pristine_args(before), **kwargs)
+            point = pristine_args(before)
+            _, pb_value = dispatch.call(f, *point, **kwargs)
             if pb_value is not None:
                 first, _ = pb_value(u_value)
+                first = tuple(_transfer(p, a, c) for p, a, c in zip(point, args, first))
                 cts = tuple(_plus(a, b) for a, b in zip(cts, first))
         return tuple(cts), None
 
     return ans, pullback
+
+
+def _transfer(copy, orig, ct):
+    """Move the cotangents reverse mode left in the shadows of ``copy`` (a pristine copy of
+    argument ``orig``, and of everything mutable inside it) to ``orig``'s; returns ``ct``
+    (the cotangent of the immutable part, which the call hands back as a value)."""
+    from pygote.runtime import shadows
+
+    if copy is orig:
+        return ct
+    if shadows.is_mutable(copy):
+        g = shadows.take(copy, None)
+        if g is not None:
+            shadows.acc(orig, None, g)
+        if isinstance(copy, list) and isinstance(orig, list):
+            for c, o in zip(copy, orig):
+                _transfer(c, o, None)
+        elif isinstance(copy, dict) and isinstance(orig, dict):
+            for k in copy:
+                if k in orig:
+                    _transfer(copy[k], orig[k], None)
+        elif not isinstance(copy, np.ndarray):
+            mine, theirs = shadows.attributes(copy), shadows.attributes(orig)
+            for k in mine:
+                if k in theirs:
+                    _transfer(mine[k], theirs[k], None)
+        return ct
+    if isinstance(copy, tuple) and isinstance(orig, tuple):
+        for c, o in zip(copy, orig):
+            _transfer(c, o, None)
+    return ct
 
 
 def _plus(a, b):

@@ -125,6 +125,28 @@ def setitem(x, index, v):
     return old
 
 
+def _advanced(index) -> bool:
+    """Whether an index selects by integer arrays (where entries may repeat)."""
+    if isinstance(index, tuple):
+        return any(isinstance(i, (list, ndarray)) for i in index)
+    return isinstance(index, (list, ndarray))
+
+
+def _overwritten_later(x, index):
+    """Mask over ``x[index]`` of the entries a later entry of the same write overwrote
+    (NumPy assigns repeated indices in order: the last write wins); None if none."""
+    positions = np.arange(x.size).reshape(x.shape)[index]
+    if positions.dtype == bool or positions.size < 2:
+        return None
+    flat = positions.ravel()
+    reversed_first = np.unique(flat[::-1], return_index=True)[1]
+    if reversed_first.size == flat.size:
+        return None
+    keep = np.zeros(flat.size, dtype=bool)
+    keep[flat.size - 1 - reversed_first] = True
+    return ~keep.reshape(positions.shape)
+
+
 def setitem_back(x, index, v, old):
     """Undo ``x[index] = v``: returns the cotangent of ``v`` and restores ``x``."""
     t = type(x)
@@ -134,6 +156,10 @@ def setitem_back(x, index, v, old):
         if shadow is not None:
             g = np.array(shadow[index], copy=True)
             shadow[index] = 0
+            if _advanced(index):
+                overwritten = _overwritten_later(x, index)
+                if overwritten is not None:  # repeated indices: the last write wins
+                    g[overwritten] = 0
         x[index] = old
         return g
     if t is dict or isinstance(x, dict):

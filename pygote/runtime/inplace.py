@@ -1,5 +1,5 @@
 """NumPy operations that write into an existing array: ``out=``, ``np.copyto``,
-``ndarray.fill``, ``np.put``, ``np.fill_diagonal``, ``np.add.at``/``subtract.at``,
+``ndarray.fill``, ``np.put``, ``np.fill_diagonal``, ``np.add.at``/``subtract.at``/``multiply.at``,
 in-place ``ndarray.sort``.
 
 Each is seen as ``target = F(target_before, inputs)``. The forward saves the target's
@@ -122,6 +122,8 @@ def fill_diagonal(a, val, wrap=False):
 
 def ufunc_at(ufunc, a, indices, b=None):
     """``np.add.at(a, indices, b)`` and ``np.subtract.at``: unbuffered scatter."""
+    if ufunc is np.multiply:
+        return _multiply_at(a, indices, b)
     if ufunc not in (np.add, np.subtract):
         raise NotImplementedError(f"{ufunc.__name__}.at")
     old = _write(a, ufunc.at, a, indices, b)
@@ -132,6 +134,36 @@ def ufunc_at(ufunc, a, indices, b=None):
         _undo(a, old, G)  # a + scatter(b): the old contents keep the whole gradient
         ct_b = None if b is None else sign * G[indices]
         return (None, None, ct_b), None
+
+    return None, pullback
+
+
+def _multiply_at(a, indices, b):
+    """``np.multiply.at(a, indices, b)``: entry ``p`` of ``a`` is multiplied by every
+    ``b_k`` whose index is ``p``, in order (repeated indices compound)."""
+    positions = np.arange(a.size).reshape(a.shape)[indices].ravel()
+    factors = np.broadcast_to(b, a[indices].shape).ravel()
+    old = _write(a, np.multiply.at, a, indices, b)
+
+    def pullback(g):
+        G = _gradient(a)
+        total = np.ones(a.size, dtype=np.result_type(a, factors))
+        np.multiply.at(total, positions, factors)
+        before = G * np.conj(total.reshape(a.shape))
+        # d b_k = G[p] * old[p] * (product of the other factors landing on p)
+        groups: dict = {}
+        for k, p in enumerate(positions.tolist()):
+            groups.setdefault(p, []).append(k)
+        others = np.ones(factors.shape, dtype=total.dtype)
+        for ks in groups.values():
+            for k in ks:
+                for j in ks:
+                    if j != k:
+                        others[k] *= factors[j]
+        flat_old, flat_G = old.reshape(-1), G.reshape(-1)
+        ct_b = flat_G[positions] * np.conj(flat_old[positions] * others)
+        _undo(a, old, before)
+        return (None, None, ct_b.reshape(a[indices].shape)), None
 
     return None, pullback
 

@@ -63,8 +63,32 @@ def sort_in_place(x):
     return np.sum(a * np.array([1.0, 2.0, 3.0, 4.0]))
 
 
+def multiply_at_repeated(x, b):
+    a = x * 1.5
+    np.multiply.at(a, [0, 0, 2, 0], np.array([b[0], b[1], b[2], x[1]]))
+    return np.sum(a * a) + a[0]
+
+
+def setitem_repeated_last_wins(x, y):
+    a = np.zeros(4)
+    a[[0, 2, 0, 1]] = np.array([x[0], y[0], x[1] * y[1], x[2]])  # a[0] = x[1] * y[1]
+    b = np.ones((3, 3))
+    b[[1, 1], [2, 2]] = y[:2] * 2.0  # b[1, 2] = 2 * y[1]
+    return np.sum(a * np.array([1.0, 2.0, 3.0, 4.0])) + np.sum(b * b)
+
+
+def setitem_boolean_and_repeats_in_loop(x):
+    a = np.zeros(3)
+    for k in range(3):
+        a[[k, k]] = np.array([x[k] * 5.0, x[k] * x[k]])
+    return np.sum(np.sin(a))
+
+
 _x = np.array([0.3, -1.2, 0.8])
 CASES = [
+    (multiply_at_repeated, (_x, np.array([0.5, -2.0, 1.5]))),
+    (setitem_repeated_last_wins, (_x, np.array([0.7, -0.4, 0.2]))),
+    (setitem_boolean_and_repeats_in_loop, (_x,)),
     (ufunc_out, (_x, np.array([1.5, 0.5, -0.7]))),
     (ufunc_out_into_slice, (_x,)),
     (copyto_then_read, (_x, np.array([1.0, 2.0, 3.0]))),
