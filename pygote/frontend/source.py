@@ -87,12 +87,46 @@ def get_source(fn: types.FunctionType) -> FunctionSource:
     if not block:
         raise _no_source(fn, "its source lines could not be found")
     source = textwrap.dedent("".join(block))
-    tree = _parse(source, fn)
-    node = _find_definition(tree, fn)
+    first = code.co_firstlineno
+    enclosing = _enclosing_statement(lines, code, source) if code.co_name == "<lambda>" else None
+    if enclosing is not None:
+        tree, first = enclosing
+    else:
+        tree = _parse(source, fn)
+    node = _find_definition(tree, fn, code.co_firstlineno - first + 1)
     if node is None:
         raise _no_source(fn, "its definition could not be located in its source lines")
-    ast.increment_lineno(node, code.co_firstlineno - 1)
+    ast.increment_lineno(node, first - 1)
     return FunctionSource(node, filename, code.co_firstlineno, tuple(lines))
+
+
+def _enclosing_statement(lines, code, source):
+    """A lambda whose line starts inside an open bracket (``f(\n  lambda x: a if c\n
+    else b)``): its own lines do not parse, and a prefix that does may cut the lambda
+    short (``lambda x: a``). Parse the whole statement around it instead: the nearest
+    line above from which a complete block parses and holds a lambda on the lambda's line.
+    Returns ``(tree, first line of the parsed text)``, or None when the lambda's own lines
+    parse (the common case) or no enclosing statement is found."""
+    try:
+        ast.parse(source)
+        return None
+    except SyntaxError:
+        pass
+    line = code.co_firstlineno
+    for start in range(line - 1, max(0, line - 40), -1):
+        try:
+            block = inspect.getblock(lines[start - 1:])
+        except (IndexError, SyntaxError, TokenError):
+            continue
+        if start + len(block) <= line:
+            continue
+        try:
+            tree = ast.parse(textwrap.dedent("".join(block)))
+        except SyntaxError:
+            continue
+        if any(isinstance(n, ast.Lambda) and n.lineno == line - start + 1 for n in ast.walk(tree)):
+            return tree, start
+    return None
 
 
 try:
@@ -114,7 +148,7 @@ def _parse(source: str, fn) -> ast.Module:
     raise _no_source(fn, "its source could not be parsed")
 
 
-def _find_definition(tree: ast.Module, fn) -> ast.FunctionDef | None:
+def _find_definition(tree: ast.Module, fn, line: int = 1) -> ast.FunctionDef | None:
     code = fn.__code__
     name = code.co_name  # not __name__: functools.wraps renames wrappers
     if name == "<lambda>":
@@ -123,7 +157,8 @@ def _find_definition(tree: ast.Module, fn) -> ast.FunctionDef | None:
         match = [lam for lam in lambdas if _lambda_params(lam) == params]
         if not match:
             return None
-        lam = match[0]
+        on_line = [lam for lam in match if lam.lineno == line]  # ``line``: the lambda's
+        lam = on_line[0] if on_line else match[0]
         node = ast.FunctionDef(
             name="_lambda", args=lam.args, body=[ast.Return(lam.body)], decorator_list=[],
             returns=None, type_comment=None,

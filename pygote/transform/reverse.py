@@ -228,6 +228,7 @@ class Generator:
         # names the function reads, since the backward is generated in the same sweep)
         self.needed_later = set(_names_in(fn))
         self.declared_adjoints: dict = {}  # adjoint name -> "scalar"|"value"
+        self.try_depth = 0  # inside a try body, loops track how far their last pass got
 
     # ------------------------------------------------------------ naming
 
@@ -841,6 +842,39 @@ class Generator:
             b.extend(b_tail, 0)
         return f, b
 
+    def loop_body(self, s, body, n, i, f, b):
+        """The body of a loop: forward into ``f``, backward (run for iteration ``i`` of
+        ``n``) into ``b``. Inside a ``try`` body an exception may stop the last iteration
+        partway: a progress variable then records how far it got, and the backward of that
+        iteration runs only the statements that ran."""
+        if not self.try_depth:
+            f_body, b_body = self.block(body)
+            f.extend(f_body)
+            b.extend(b_body) if b_body.items else b.add("pass", s.lineno, 1)
+            return
+        progress = self.fresh("prog")
+        self.local.add(progress)
+        self.need(progress)
+        self.needed.add(progress)
+        header = max(k for k, item in enumerate(f.items)
+                     if item[0] == 0 and (item[1].startswith("for ") or item[1].startswith("while ")))
+        f.items[header:header] = [("PUSH", progress, s.lineno, 0), (0, f"{progress} = 0", s.lineno)]
+        parts = []
+        f.add(f"{progress} = 0", s.lineno, 1)
+        for k, stmt in enumerate(body, 1):
+            fs, bs = self.statement(stmt)
+            f.extend(fs)
+            f.add(f"{progress} = {k}", stmt.lineno, 1)
+            parts.append((k, bs, stmt.lineno))
+        for k, bs, lineno in reversed(parts):
+            if bs.items:
+                b.add(f"if {i} != {n} - 1 or {progress} >= {k - 1}:", lineno, 1)
+                b.extend(bs, 2)
+        if not any(bs.items for _, bs, _ in parts):
+            b.add("pass", s.lineno, 1)
+        self.extra_loop_assigned.add(progress)
+        return progress
+
     def loop_counter(self, s, f, b_after):
         n = self.fresh("n")
         f.push(n, s.lineno)
@@ -880,12 +914,12 @@ class Generator:
         f.push(x, s.lineno, 1)
         f.add(f"{x} = {item}", s.lineno, 1)
         f.add(f"{n} += 1", s.lineno, 1)
-        f_body, b_body = self.block(s.body)
-        self.loop_depth -= 1
-        f.extend(f_body)
         i = self.fresh("i")
         b.add(f"for {i} in range({n} - 1, -1, -1):", s.lineno)
-        b.extend(b_body)
+        progress = self.loop_body(s, s.body, n, i, f, b)
+        self.loop_depth -= 1
+        if progress is not None:  # pushed after the counter: popped before it
+            b_after.items.insert(0, ("POP", progress, s.lineno, 0))
         elements = None
         if element_active and x in self.a.scalar:
             # scalar elements: their cotangents gather in a local list, added once
@@ -924,11 +958,12 @@ class Generator:
         f.add(f"while {test}:", s.lineno)
         f.add(f"{n} += 1", s.lineno, 1)
         self.loop_depth += 1
-        f_body, b_body = self.block(s.body)
+        i = self.fresh("i")
+        b.add(f"for {i} in range({n} - 1, -1, -1):", s.lineno)
+        progress = self.loop_body(s, s.body, n, i, f, b)
         self.loop_depth -= 1
-        f.extend(f_body)
-        b.add(f"for _ in range({n}):", s.lineno)
-        b.extend(b_body) if b_body.items else b.add("pass", s.lineno, 1)
+        if progress is not None:  # pushed after the counter: popped before it
+            b_after.items.insert(0, ("POP", progress, s.lineno, 0))
         b.extend(b_after, 0)
         return f, b
 
@@ -1035,11 +1070,13 @@ class Generator:
         f.add(f"{handler} = 0", s.lineno)
         f.add("try:", s.lineno)
         body_bwd = []
+        self.try_depth += 1
         for k, stmt in enumerate(s.body, 1):
             fs, bs = self.statement(stmt)
             f.extend(fs)
             f.add(f"{progress} = {k}", stmt.lineno, 1)
             body_bwd.append((k, bs, stmt.lineno))
+        self.try_depth -= 1
         handlers_bwd = []
         for j, h in enumerate(s.handlers, 1):
             head = "except" + (f" {_atom(h.type)}" if h.type else "") + (f" as {h.name}" if h.name else "")
