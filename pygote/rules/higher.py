@@ -398,8 +398,35 @@ def fwd_bind(sig, targs, tkw):
     return tuple(out)
 
 
-for _plain_helper in (_t.zero, _t.defaults, _t.push_table, _t.pop_table, _t.is_mutable):
+def _zero_tangent(x):
+    """The zero tangent of ``x`` made by inactive code, *not* registered in the runtime's
+    identity table: a transform of tangent code runs under forward mode's runtime, whose
+    table holds the tangents of the outer level; a first-order zero registered there
+    would be found as the outer tangent of the same object (perturbation confusion)."""
+    if type(x) is float:
+        return 0.0
+    if isinstance(x, np.ndarray):
+        return np.zeros_like(x) if np.issubdtype(x.dtype, np.inexact) else None
+    if isinstance(x, list):
+        return [None] * len(x)
+    if isinstance(x, dict):
+        return {}
+    if _t.is_mutable(x):
+        return _t.ObjectTangent()
+    return None
+
+
+nondifferentiable(_zero_tangent)
+
+
+def fwd_zero(x):
+    return _zero_tangent(x)
+
+
+for _plain_helper in (_t.defaults, _t.push_table, _t.pop_table, _t.is_mutable):
     nondifferentiable(_plain_helper)
+
+defreplacement(_t.zero, fwd_zero)
 
 defreplacement(_t.call, fwd_call)
 defreplacement(_t.call_method, fwd_call_method)

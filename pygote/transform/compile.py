@@ -448,12 +448,13 @@ def transform_forward(fn, arg_types=(), kwarg_names=(), nargs=None, constant=())
         raise DifferentiationError(
             f"pygote's forward mode cannot differentiate pygote's own {fn.__qualname__}.")
     src = get_source(fn)
+    from pygote.transform.forward import live_names, tangent_cell
+
+    taken = live_names(src.node)  # before normalizing, which rewrites ``if False:``
     node = _normalize(src.node, src.filename)
     src = _WithNormalized(src, node)
     freevars = fn.__code__.co_freevars
-    from pygote.transform.forward import tangent_cell
-
-    cells = {tangent_cell(v, freevars) for v in freevars} - {None}
+    cells = {tangent_cell(v, freevars, taken) for v in freevars} - {None}
     free = [v for v in freevars if v not in cells]
     positional = [a.arg for a in node.args.posonlyargs + node.args.args]
     scalar_params = {p for p, t in zip(positional, arg_types) if t in _SCALAR_TYPES}
@@ -482,7 +483,8 @@ def transform_forward(fn, arg_types=(), kwarg_names=(), nargs=None, constant=())
     analysis = analyse(node, free, scalar_params, resolve, _is_nondifferentiable,
                        constant_params, free_active=free_active,
                        float_sequences=float_sequences)
-    gen = generate_forward(node, analysis, resolve, src.filename, freevars, _is_nondifferentiable)
+    gen = generate_forward(node, analysis, resolve, src.filename, freevars, _is_nondifferentiable,
+                           taken)
     return _compile_forward(fn, gen, src)
 
 

@@ -61,14 +61,37 @@ TANGENT_PARAMS_DEFAULT = ("_targs", "_tkw")
 TANGENT_PARAMS: dict = {}
 
 
-def tangent_cell(name: str, freevars) -> str | None:
-    """The cell holding the tangent of captured variable ``name``, if the closure has one."""
+def tangent_cell(name: str, freevars, taken=()) -> str | None:
+    """The cell holding the tangent of captured variable ``name``, if the closure has one.
+
+    ``taken``: the names the function's own code reads (``live_names``). A tangent
+    function differentiated again captures the tangents of two levels: ``_dw`` (read by
+    its code: the first-order tangent of ``w``, a value at this level) and ``_dw_`` (the
+    enclosing transform's name for the tangent of ``w``, ``_dw`` being taken there); the
+    cell is the first candidate the code does not itself read."""
     candidate = f"_d{name}"
     for _ in range(4):
-        if candidate in freevars:
+        if candidate in freevars and candidate not in taken:
             return candidate
         candidate += "_"
     return None
+
+
+def live_names(fn) -> set:
+    """Names ``fn``'s code reads or writes, leaving out the never-run ``if False:``
+    references that only give a closure its tangents' cells."""
+    out = set()
+    stack = [fn]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.If) and isinstance(node.test, ast.Constant) and \
+                node.test.value is False:
+            stack.extend(node.orelse)
+            continue
+        if isinstance(node, ast.Name):
+            out.add(node.id)
+        stack.extend(ast.iter_child_nodes(node))
+    return out
 
 
 class ForwardGenerated:
@@ -81,7 +104,7 @@ class ForwardGenerated:
 
 class ForwardGenerator:
     def __init__(self, fn: ast.FunctionDef, analysis: Analysis, resolve, filename,
-                 freevars, is_nondiff):
+                 freevars, is_nondiff, taken=None):
         self.fn = fn
         self.a = analysis
         self.resolve = resolve
@@ -96,8 +119,9 @@ class ForwardGenerator:
         self.local = set(analysis.params) | analysis.assigned
         self.tangent_names: dict = {}
         self.cells = {}  # free variable -> its tangent's cell
+        taken = live_names(fn) if taken is None else taken
         for v in analysis.free:
-            cell = tangent_cell(v, freevars)
+            cell = tangent_cell(v, freevars, taken)
             if cell is not None:
                 self.cells[v] = cell
                 self.tangent_names[v] = cell
@@ -580,9 +604,10 @@ class ForwardGenerator:
 
 
 def generate_forward(fn: ast.FunctionDef, analysis: Analysis, resolve, filename: str,
-                     freevars, is_nondiff) -> ForwardGenerated:
-    """The tangent function of normalized ``fn`` (see the module docstring)."""
-    gen = ForwardGenerator(fn, analysis, resolve, filename, freevars, is_nondiff)
+                     freevars, is_nondiff, taken=None) -> ForwardGenerated:
+    """The tangent function of normalized ``fn`` (see the module docstring); ``taken``:
+    ``live_names`` of ``fn`` before normalization (computed from ``fn`` if not given)."""
+    gen = ForwardGenerator(fn, analysis, resolve, filename, freevars, is_nondiff, taken)
     body = list(fn.body)
     ret = body.pop() if body and isinstance(body[-1], ast.Return) else None
     lines = gen.block(body)
@@ -638,6 +663,12 @@ def generate_forward(fn: ast.FunctionDef, analysis: Analysis, resolve, filename:
     all_lines = _Lines()
     all_lines.extend(prologue, 0)
     all_lines.extend(lines, 0)
+    if freevars:
+        # never run: keeps every cell of the closure (the tangents' of higher levels too)
+        # among the tangent function's own, for a transform of it to find (higher
+        # derivatives); after the body, so after any ``nonlocal`` declaration
+        all_lines.add("if False:", ret_line)
+        all_lines.add(f"({', '.join(freevars)},)", ret_line, 1)
     all_lines.add(f"return {ret_value}, {ret_tangent}", ret_line)
     text, origin = all_lines.render(set())
     out = ForwardGenerated("\n".join([head] + text), [fn.lineno] + origin, gen.constants,
