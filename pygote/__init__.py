@@ -18,6 +18,7 @@ from pygote.api import (
     vjp,
     withgradient,
 )
+from pygote.api_complex import holomorphic_grad
 from pygote.api_forward import forwarddiff, jacfwd, jvp, pushforward, show_jvp
 from pygote.checkpoint import checkpoint, checkpoint_loop
 from pygote.custom import (
@@ -52,6 +53,7 @@ __all__ = [
     "elementwise_grad",
     "grad",
     "hessian",
+    "holomorphic_grad",
     "hvp",
     "ignore",
     "forwarddiff",

@@ -356,11 +356,27 @@ def grad(f: Callable, argnums=0, has_aux: bool = False) -> Callable:
     return wrapped
 
 
-def jacobian(f: Callable, argnums=0) -> Callable:
-    """``f`` -> its Jacobian, of shape ``out.shape + in.shape`` (reverse mode, row by row)."""
+def jacobian(f: Callable, argnums=0, holomorphic: bool = False) -> Callable:
+    """``f`` -> its Jacobian, of shape ``out.shape + in.shape`` (reverse mode, row by row).
+
+    Row ``k`` is the pullback of the ``k``-th unit cotangent. For complex values that is,
+    by pygote's convention, the gradient ``d/dx + 1j*d/dy`` of ``Re(y_k)``, which is
+    ``conj(dy_k/dz)`` when ``f`` is holomorphic. With ``holomorphic=True`` the rows are
+    conjugated, so the result is the complex Jacobian ``J[k, j] = dy_k/dz_j`` of a
+    holomorphic ``f`` (real float arguments are promoted to complex first):
+
+    >>> jacobian(lambda z: z ** 2, holomorphic=True)(np.array([1 + 1j, 2j]))
+    array([[2.+2.j, 0.+0.j],
+           [0.+0.j, 0.+4.j]])
+    """
 
     @functools.wraps(f)
     def wrapped(*args, **kwargs):
+        if holomorphic:
+            from pygote.rules.complex_ import as_complex
+
+            wanted = (argnums,) if isinstance(argnums, int) else tuple(argnums)
+            args = tuple(as_complex(a) if i in wanted else a for i, a in enumerate(args))
         y, back = pullback(f, *args, **kwargs)
         y_arr = np.asarray(y)
         wanted = (argnums,) if isinstance(argnums, int) else tuple(argnums)
@@ -372,7 +388,8 @@ def jacobian(f: Callable, argnums=0) -> Callable:
                 if isinstance(y, (float, complex)) else dy
             grads = back(seed)
             for i in wanted:
-                rows[i].append(np.asarray(grads[i]))
+                row = np.asarray(grads[i])
+                rows[i].append(np.conj(row) + 0 if holomorphic else row)  # + 0: no -0j
         out = tuple(np.stack(rows[i]).reshape(y_arr.shape + np.shape(args[i])) for i in wanted)
         return out[0] if isinstance(argnums, int) else out
 

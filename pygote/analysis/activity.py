@@ -91,7 +91,10 @@ class _Collector(ast.NodeVisitor):
         value = node.value
         reads = _names(value)
         if isinstance(target, ast.Name):
-            alias = isinstance(value, (ast.Name, ast.Subscript, ast.Attribute, ast.Call))
+            # a container literal holds its items themselves: a callee writing into
+            # ``pair[0]`` of ``pair = (a, x)`` writes ``a``
+            alias = isinstance(value, (ast.Name, ast.Subscript, ast.Attribute, ast.Call,
+                                       ast.Tuple, ast.List, ast.Dict))
             self._assign(target.id, reads, alias, value)
             if isinstance(value, ast.Call):
                 self._call_mutation(value)
@@ -303,7 +306,10 @@ def _is_scalar(value, scalar, resolve, target, ranges, float_seqs=frozenset()) -
     if isinstance(value, ast.UnaryOp):
         return _atom_scalar(value.operand, scalar)
     if isinstance(value, ast.Compare):
-        return True
+        # ``is`` and ``in`` give a bool; ``x == m`` of arrays an array of them
+        if all(isinstance(op, (ast.Is, ast.IsNot, ast.In, ast.NotIn)) for op in value.ops):
+            return True
+        return all(_atom_scalar(a, scalar) for a in [value.left] + value.comparators)
     if isinstance(value, ast.AugAssign):
         return target in scalar and _atom_scalar(value.value, scalar) and \
             not isinstance(value.op, ast.MatMult)

@@ -90,10 +90,11 @@ def get_source(fn: types.FunctionType) -> FunctionSource:
     first = code.co_firstlineno
     enclosing = _enclosing_statement(lines, code, source) if code.co_name == "<lambda>" else None
     if enclosing is not None:
-        tree, first = enclosing
+        tree, first, source = enclosing
     else:
         tree = _parse(source, fn)
-    node = _find_definition(tree, fn, code.co_firstlineno - first + 1)
+    where_ = _lambda_position(code, lines, source, first) if code.co_name == "<lambda>" else None
+    node = _find_definition(tree, fn, code.co_firstlineno - first + 1, where_)
     if node is None:
         raise _no_source(fn, "its definition could not be located in its source lines")
     ast.increment_lineno(node, first - 1)
@@ -120,12 +121,32 @@ def _enclosing_statement(lines, code, source):
             continue
         if start + len(block) <= line:
             continue
+        text = textwrap.dedent("".join(block))
         try:
-            tree = ast.parse(textwrap.dedent("".join(block)))
+            tree = ast.parse(text)
         except SyntaxError:
             continue
         if any(isinstance(n, ast.Lambda) and n.lineno == line - start + 1 for n in ast.walk(tree)):
-            return tree, start
+            return tree, start, text
+    return None
+
+
+def _lambda_position(code, lines, source, first):
+    """Where the lambda's body starts, as (line, column) of the parsed text, from the
+    positions of its instructions: tells apart lambdas on one line with the same
+    parameters (``_binary(f, lambda a, x, y: y, lambda a, x, y: x)``)."""
+    positions = getattr(code, "co_positions", None)
+    if positions is None:
+        return None
+    text_lines = source.splitlines()
+    for line, _end, col, end_col in positions():
+        if line is None or col is None or end_col is None or end_col <= col:
+            continue
+        k = line - first
+        if not 0 <= k < len(text_lines) or line - 1 >= len(lines):
+            return None
+        shift = len(lines[line - 1].rstrip("\r\n")) - len(text_lines[k].rstrip("\r\n"))
+        return k + 1, col - shift
     return None
 
 
@@ -148,7 +169,7 @@ def _parse(source: str, fn) -> ast.Module:
     raise _no_source(fn, "its source could not be parsed")
 
 
-def _find_definition(tree: ast.Module, fn, line: int = 1) -> ast.FunctionDef | None:
+def _find_definition(tree: ast.Module, fn, line: int = 1, position=None) -> ast.FunctionDef | None:
     code = fn.__code__
     name = code.co_name  # not __name__: functools.wraps renames wrappers
     if name == "<lambda>":
@@ -158,6 +179,11 @@ def _find_definition(tree: ast.Module, fn, line: int = 1) -> ast.FunctionDef | N
         if not match:
             return None
         on_line = [lam for lam in match if lam.lineno == line]  # ``line``: the lambda's
+        if len(on_line) > 1 and position is not None:
+            inside = [lam for lam in on_line if (lam.body.lineno, lam.body.col_offset)
+                      <= position <= (lam.body.end_lineno, lam.body.end_col_offset)]
+            on_line = sorted(inside, key=lambda lam: (lam.body.lineno, lam.body.col_offset),
+                             reverse=True) or on_line
         lam = on_line[0] if on_line else match[0]
         node = ast.FunctionDef(
             name="_lambda", args=lam.args, body=[ast.Return(lam.body)], decorator_list=[],

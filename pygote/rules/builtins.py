@@ -91,6 +91,8 @@ def _sequence_ct(g, ans, x):
         return list(g)
     if t is tuple:
         return tuple(g)
+    if isinstance(x, tuple) and hasattr(t, "_fields"):  # a namedtuple: its own kind
+        return t(*g)
     if isinstance(x, np.ndarray):
         if not is_differentiable(x) or len(x) == 0:
             return None

@@ -19,12 +19,28 @@ So ``grad(grad(f))``, ``jacfwd(grad(f))``, ``grad(grad(grad(f)))`` and a ``pg.gr
 inside a differentiated function all reduce to transforming source once more.
 
 The replacements are written in the subset both transformers support and read only
-values through nondifferentiable helpers (``_rule_kind``...), so that everything that
-carries a derivative is visible to the transformer that reads them.
+values through nondifferentiable helpers (``_kind``...), so that everything that
+carries a derivative is visible to the transformer that reads them. They mirror
+``tangents`` case by case, with three rules of their own:
+- no identity table (``tangents.table``): while tangent code is differentiated in forward
+  mode, that table holds the *outer* level's tangents, and a first-order tangent
+  registered there would be found as the outer tangent of the same object. A tangent made
+  for a mutable object lives where the code sees it instead: the zero tangent of an
+  inactive object (``fwd_zero``), the tangent of a container it was read out of
+  (``fwd_getitem``, ``fwd_getattr``, ``fwd_iter``), a fresh one for each mutable input
+  (``own_tangent``);
+- directions are copied (``own_tangent``) before the tangent code writes into them in
+  place, and the arguments of a ``pg.grad`` function that writes into them are kept as
+  they were (``pristine_args``) for the Hessian product taken after the call;
+- each dispatcher (``fwd_call``, ``fwd_call_method``, ``own_tangent``) is a table of small
+  handlers: a transform of it is specialized per pattern of argument types, and only the
+  handlers a call meets are transformed.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import operator
 
 import numpy as np
@@ -40,6 +56,7 @@ from pygote.rules.registry import (
     nondifferentiable,
 )
 from pygote.runtime import tangents as _t
+from pygote.runtime import values as _values
 from pygote.runtime.values import fit, fit_tangent, zeros_like
 
 __all__ = ["hvp", "hessian", "directional_gradient"]
@@ -48,14 +65,34 @@ __all__ = ["hvp", "hessian", "directional_gradient"]
 # ---------------------------------------------------------------- what a value is (plain)
 
 
-def _kind(f):
-    """How forward mode calls ``f``: 'rule', 'python', 'method', 'derivative', 'plain'."""
+# The replacements below mirror ``pygote.runtime.tangents`` piece by piece (the function of
+# the same job is named in each docstring). Two differences, both forced by being
+# differentiated again:
+# - no identity table: a tangent made for a mutable object (a fresh array, a list read out
+#   of an object...) is kept where the code can see it (a local, or the tangent of the
+#   container it was read from), never in ``tangents.table``, which holds the tangents of
+#   the *outer* level while this code runs under forward mode (a first-order tangent
+#   registered there would be found as the outer tangent of the same object);
+# - every value is read through a ``nondifferentiable`` helper (``_kind``...), and every
+#   computation that carries a derivative stays in plain sight.
+
+_SEQUENCE_TYPES = (list, tuple)
+
+
+def _kind(f, args, kwargs):
+    """How forward mode calls ``f`` (``tangents.call``'s order of cases)."""
+    from pygote.rules.registry import REPLACEMENTS
+
     try:
         rule = RULES.get(f)
     except TypeError:
         rule = None
-    if rule is not None and rule.jvp is not None:
-        return "rule"
+    if rule is not None and (rule.vjp is not None or rule.jvp is not None):
+        if f in _t._PROTOCOL and args and _t._user(args[0]):
+            return "protocol"
+        if kwargs and kwargs.get("out") is not None:
+            return "rule_out" if rule.jvp is not None else "no_jvp"
+        return "rule" if rule.jvp is not None else "no_jvp"
     code = getattr(f, "__code__", None)
     if code is not None and code in DERIVATIVES:
         return "derivative"
@@ -64,22 +101,51 @@ def _kind(f):
             return "plain"
     except TypeError:
         pass
-    if f is dict:
-        return "dict"
-    if type(f).__name__ == "function":
-        from pygote.rules.registry import REPLACEMENTS
-
+    try:
+        special = _SPECIAL.get(f)
+    except TypeError:
+        special = None
+    if special is not None:
+        return special
+    try:
         if f in REPLACEMENTS:
             return "replaced"
+    except TypeError:
+        pass
+    t = type(f)
+    if t.__name__ == "function":
         return "python"
-    if type(f).__name__ == "method":
+    if t.__name__ == "method":
         return "method"
+    if t.__name__ in ("builtin_function_or_method", "method-wrapper") and \
+            getattr(f, "__self__", None) is not None and \
+            type(f.__self__).__name__ != "module":
+        return "bound_builtin"
+    if isinstance(f, functools.partial):
+        return "partial"
+    if isinstance(f, type):
+        return "class"
+    if isinstance(f, (staticmethod, classmethod)):
+        return "static"
+    if type(getattr(t, "__call__", None)).__name__ == "function":
+        return "callable"
+    if getattr(f, "__wrapped__", None) is not None:
+        return "wrapped"
     return "other"
 
 
 def _no_tangent(targs) -> bool:
     for t in targs:
         if t is not None:
+            return False
+    return True
+
+
+def _no_keyword_tangent(tkw) -> bool:
+    if not tkw:
+        return True
+    for k in tkw:
+        if tkw[k] is not None:
             return False
     return True
 
@@ -91,7 +157,10 @@ def _replacement(f):
 
 
 def _tangent_function(f, args, kwargs, targs):
-    constant = tuple(i for i, d in enumerate(targs) if d is None and not _t.is_mutable(args[i]))
+    # as ``tangents.call``: a closure reading tangents from its cells is never a constant
+    constant = tuple(i for i, d in enumerate(targs) if d is None and not _t.is_mutable(args[i])
+                     and not (type(args[i]).__name__ == "function"
+                              and _t._captures_tangents(args[i])))
     return _t.forward_hook(f, args, kwargs, constant)
 
 
@@ -113,6 +182,46 @@ def _method_func(m):
     return m.__func__
 
 
+def _static_func(f):
+    return f.__func__
+
+
+def _call_method_of(f):
+    return type(f).__call__
+
+
+def _wrapped(f):
+    return getattr(f, "__wrapped__", None)
+
+
+def _bound_parts(f):
+    """A bound builtin method: its receiver and name."""
+    return f.__self__, f.__name__
+
+
+def _partial_parts(p):
+    return p.func, tuple(p.args), dict(p.keywords)
+
+
+def _without_out(kwargs):
+    out = {}
+    for k in kwargs:
+        if k != "out":
+            out[k] = kwargs[k]
+    return out
+
+
+def _out_target(out):
+    return out[0] if isinstance(out, tuple) else out
+
+
+def _refuse_where(f, kwargs):
+    if "where" in kwargs:
+        from pygote.runtime.dispatch import _refuse_out
+
+        _refuse_out(f)
+
+
 def _unsupported(f):
     raise DifferentiationError(
         f"pygote cannot take a higher derivative through {getattr(f, '__qualname__', f)!r} "
@@ -120,116 +229,1027 @@ def _unsupported(f):
         "it a rule with pg.custom_jvp.")
 
 
-nondifferentiable(_kind, _no_tangent, _replacement, _tangent_function, _rule_jvp, _tangent_params,
-                  _method_self, _method_func, _unsupported)
+def _no_jvp(f):
+    raise DifferentiationError(
+        f"pygote has no forward-mode rule for {RULES[f].name} (only a reverse one), so it "
+        "cannot take a higher derivative through it in forward mode: use reverse mode, or "
+        "register one with pg.register_jvp.")
 
 
-# ---------------------------------------------------------------- forward mode's runtime
+nondifferentiable(_kind, _no_tangent, _no_keyword_tangent, _replacement, _tangent_function,
+                  _rule_jvp, _tangent_params, _method_self, _method_func, _static_func,
+                  _call_method_of, _wrapped, _bound_parts, _partial_parts, _without_out,
+                  _out_target, _refuse_where, _unsupported, _no_jvp)
+
+
+def _call_plain(f, args, kwargs):
+    if kwargs:
+        return f(*args, **kwargs)
+    return f(*args)
 
 
 def fwd_call(f, args, targs, kwargs=None, tkw=None, tf=None):
-    kind = _kind(f)
-    if kind == "rule":
-        if kwargs:
-            ans = f(*args, **kwargs)
-        else:
-            ans = f(*args)
-        if _no_tangent(targs):
-            return ans, None
-        jvp = _rule_jvp(f)
-        if kwargs:
-            t = jvp(ans, targs, *args, **kwargs)
-        else:
-            t = jvp(ans, targs, *args)
-        return ans, fit_tangent(t, ans)
-    if kind == "derivative":
-        return derivative_forward(f, args, targs, kwargs)
-    if kind == "dict":
-        return fwd_dict(args, targs, kwargs, tkw)
-    if kind == "replaced":
-        return fwd_call(_replacement(f), args, targs, kwargs, tkw, tf)
-    if kind == "method":
-        return fwd_call(_method_func(f), (_method_self(f),) + tuple(args), (tf,) + tuple(targs),
-                        kwargs, tkw)
-    if kind == "python":
-        jvp = _tangent_function(f, args, kwargs, targs)
-        names = _tangent_params(jvp)
-        tangents = {names[0]: targs, names[1]: tkw}
-        if kwargs:
-            return jvp(*args, **kwargs, **tangents)
-        return jvp(*args, **tangents)
-    if kind == "plain" or (_no_tangent(targs) and not tkw):
-        if kwargs:
-            return f(*args, **kwargs), None
-        return f(*args), None
+    """``tangents.call``: ``(f(*args, **kwargs), its tangent)``; ``tf`` is the tangent of
+    ``f`` itself (a callable object's, a bound method's object's, a partial's).
+
+    One handler per kind of callable (``_CALL_HANDLERS``), all with this signature: the
+    function transformed for each pattern of argument types stays small."""
+    handler = _call_handler(f, args, kwargs)
+    return handler(f, args, targs, kwargs, tkw, tf)
+
+
+def _call_handler(f, args, kwargs):
+    return _CALL_HANDLERS[_kind(f, args, kwargs)]
+
+
+nondifferentiable(_call_handler)
+
+
+def fwd_rule(f, args, targs, kwargs, tkw, tf):
+    """A primitive with a forward rule."""
+    if kwargs:
+        ans = f(*args, **kwargs)
+    else:
+        ans = f(*args)
+    if _no_tangent(targs) and _no_keyword_tangent(tkw):
+        return ans, None
+    jvp = _rule_jvp(f)
+    if kwargs:
+        t = jvp(ans, targs, *args, **kwargs)
+    else:
+        t = jvp(ans, targs, *args)
+    return ans, fit_tangent(t, ans)
+
+
+def fwd_python(f, args, targs, kwargs, tkw, tf):
+    """A Python function: its tangent function (transformed source)."""
+    jvp = _tangent_function(f, args, kwargs, targs)
+    names = _tangent_params(jvp)
+    tangents = {names[0]: targs, names[1]: tkw}
+    if kwargs:
+        return jvp(*args, **kwargs, **tangents)
+    return jvp(*args, **tangents)
+
+
+def fwd_plain(f, args, targs, kwargs, tkw, tf):
+    if kwargs:
+        return f(*args, **kwargs), None
+    return f(*args), None
+
+
+def fwd_no_jvp(f, args, targs, kwargs, tkw, tf):
+    if _no_tangent(targs) and _no_keyword_tangent(tkw):
+        return _call_plain(f, args, kwargs), None
+    return _no_jvp(f)
+
+
+def fwd_other(f, args, targs, kwargs, tkw, tf):
+    """Anything else: plain when nothing varies, else its ``__wrapped__`` function."""
+    if _no_tangent(targs) and _no_keyword_tangent(tkw):
+        return _call_plain(f, args, kwargs), None
+    if _wrapped(f) is not None:
+        return fwd_call(_wrapped(f), args, targs, kwargs, tkw)
     return _unsupported(f)
 
 
-def fwd_dict(args, targs, kwargs, tkw):
-    """``dict(mapping, **kw)`` with the tangents of its values."""
+def fwd_derivative(f, args, targs, kwargs, tkw, tf):
+    return derivative_forward(f, args, targs, kwargs)
+
+
+def fwd_replaced(f, args, targs, kwargs, tkw, tf):
+    return fwd_call(_replacement(f), args, targs, kwargs, tkw, tf)
+
+
+def fwd_method(f, args, targs, kwargs, tkw, tf):
+    """A bound method: its function with the object first (``tf`` is the object's tangent)."""
+    return fwd_call(_method_func(f), (_method_self(f),) + tuple(args), (tf,) + tuple(targs),
+                    kwargs, tkw)
+
+
+def fwd_bound_builtin(f, args, targs, kwargs, tkw, tf):
+    receiver, name = _bound_parts(f)
+    return fwd_call_method(receiver, tf, name, args, targs, kwargs, tkw)
+
+
+def fwd_static(f, args, targs, kwargs, tkw, tf):
+    return fwd_call(_static_func(f), args, targs, kwargs, tkw)
+
+
+def fwd_callable(f, args, targs, kwargs, tkw, tf):
+    """An object with a Python ``__call__`` (``tf``: the object's tangent)."""
+    return fwd_call(_call_method_of(f), (f,) + tuple(args), (tf,) + tuple(targs), kwargs, tkw)
+
+
+def fwd_setattr_builtin(f, args, targs, kwargs, tkw, tf):
+    fwd_setattr(args[0], targs[0], args[1], args[2], targs[2])
+    return None, None
+
+
+def fwd_with_out(f, args, targs, kwargs, tkw, tf=None):
+    """``tangents._with_out``: a ufunc writing into ``out=``; the output's tangent is
+    written into out's."""
+    _refuse_where(f, kwargs)
+    target = _out_target(kwargs["out"])
+    tout = None
+    if tkw:
+        tout = tkw.get("out")
+        if tout is not None:
+            tout = _out_target(tout)
+    plain = _without_out(kwargs)
+    ans = _call_plain(f, args, plain)
+    dans = None
+    if not _no_tangent(targs):
+        jvp = _rule_jvp(f)
+        if plain:
+            dans = fit_tangent(jvp(ans, targs, *args, **plain), ans)
+        else:
+            dans = fit_tangent(jvp(ans, targs, *args), ans)
+    target[...] = ans
+    if tout is None:
+        if dans is None:
+            return target, None
+        tout = _fresh_tangent(target)
+    if dans is None:
+        tout[...] = 0.0
+    else:
+        tout[...] = _fit_into(dans, tout)
+    return target, tout
+
+
+def _fit_kind(dv, slot):
+    return "real" if np.iscomplexobj(dv) and not np.iscomplexobj(slot) else "same"
+
+
+nondifferentiable(_fit_kind)
+
+
+def _fit_into(dv, slot):
+    """``tangents._fit_into``: a tangent written into a real array drops its imaginary part."""
+    if _fit_kind(dv, slot) == "real":
+        return np.real(dv)
+    return dv
+
+
+def _user_kind(a, b, name):
+    """The dunder method of a user object that ``tangents.binop`` would call."""
+    for side, x in (("left", a), ("right", b)):
+        if not _t._user(x):
+            continue
+        dunder = name if side == "left" else "__r" + name[2:]
+        method = getattr(type(x), dunder, None)
+        if type(method).__name__ == "function":
+            return side
+    return None
+
+
+def _dunder(x, name):
+    return getattr(type(x), name)
+
+
+def _binop_dunder(op):
+    return _t._DUNDER[_t._BY_FUNCTION[op]]
+
+
+def _reflected(name):
+    return "__r" + name[2:]
+
+
+def _is_not_implemented(y):
+    return y is NotImplemented
+
+
+def _has_function(x, name):
+    return _t._user(x) and type(getattr(type(x), name, None)).__name__ == "function"
+
+
+_UNARY_DUNDERS = {operator.neg: "__neg__", operator.pos: "__pos__", abs: "__abs__"}
+
+
+def _unary_dunder(op):
+    return _UNARY_DUNDERS.get(op)
+
+
+nondifferentiable(_user_kind, _dunder, _binop_dunder, _reflected, _is_not_implemented,
+                  _has_function, _unary_dunder)
+
+
+def fwd_binop(op, a, da, b, db):
+    """``tangents.binop``: user objects' dunder methods first, then the operator."""
+    if _t._user(a) or _t._user(b):
+        name = _binop_dunder(op)
+        if _has_function(a, name):
+            y, dy = fwd_call(_dunder(a, name), (a, b), (da, db))
+            if not _is_not_implemented(y):
+                return y, dy
+        reflected = _reflected(name)
+        if _has_function(b, reflected):
+            y, dy = fwd_call(_dunder(b, reflected), (b, a), (db, da))
+            if not _is_not_implemented(y):
+                return y, dy
+    return fwd_call(op, (a, b), (da, db))
+
+
+def fwd_unop(op, a, da):
+    """``tangents.unop``."""
+    name = _unary_dunder(op)
+    if name is not None and _has_function(a, name):
+        return fwd_call(_dunder(a, name), (a,), (da,))
+    return fwd_call(op, (a,), (da,))
+
+
+def _protocol_dunder(f):
+    return _t._PROTOCOL_DUNDERS.get(f)
+
+
+def _is_sum(f):
+    return f is sum
+
+
+nondifferentiable(_protocol_dunder, _is_sum)
+
+
+def fwd_protocol(f, args, targs, kwargs, tkw=None, tf=None):
+    """``tangents._protocol``: a builtin applied to a user object: its dunder method."""
+    if _is_sum(f):
+        items = list(args[0])
+        ditems = targs[0]
+        if ditems is None:
+            ditems = [None] * len(items)
+        total = 0
+        dtotal = None
+        if len(args) > 1:
+            total = args[1]
+            dtotal = targs[1]
+        elif kwargs and "start" in kwargs:
+            total = kwargs["start"]
+        for i in range(len(items)):
+            total, dtotal = fwd_binop(operator.add, total, dtotal, items[i], ditems[i])
+        return total, dtotal
+    name = _protocol_dunder(f)
+    if _has_function(args[0], name):
+        return fwd_call(_dunder(args[0], name), args, targs)
+    return _unsupported(f)
+
+
+def fwd_dict(f, args, targs, kwargs, tkw, tf=None):
+    """``tangents._dict_builtin``: ``dict(mapping or pairs, **kw)`` with its values'
+    tangents."""
     if kwargs:
         y = dict(*args, **kwargs)
     else:
         y = dict(*args)
     d = {}
     if args and targs[0] is not None:
-        d = dict(targs[0])
+        if isinstance(args[0], dict):
+            for k in args[0]:
+                d[k] = targs[0].get(k)
+        else:  # pairs
+            pairs = list(args[0])
+            for i in range(len(pairs)):
+                pair = targs[0][i]
+                if pair is not None:
+                    d[pairs[i][0]] = pair[1]
     if tkw:
         for k in tkw:
             d[k] = tkw[k]
-    return y, d
+    if _no_keyword_tangent(d):
+        return y, None
+    out = {}
+    for k in y:
+        out[k] = d.get(k)
+    return y, out
 
 
-def fwd_call_method(obj, dobj, name, args, targs, kwargs=None, tkw=None):
-    func = _method_function(obj, name)
-    if func is not None:
-        return fwd_call(func, (obj,) + tuple(args), (dobj,) + tuple(targs), kwargs, tkw)
-    if name == "get" and isinstance(obj, dict):
-        if args[0] in obj:
-            if dobj is None:
-                return obj[args[0]], None
-            return obj[args[0]], dobj.get(args[0])
-        if len(args) > 1:
-            return args[1], targs[1]
+def fwd_getattr_builtin(f, args, targs, kwargs=None, tkw=None, tf=None):
+    """``getattr(obj, name[, default])``."""
+    if len(args) > 2 and not _has_attribute(args[0], args[1]):
+        return args[2], targs[2]
+    return fwd_getattr(args[0], targs[0], args[1])
+
+
+def _has_attribute(x, name):
+    return hasattr(x, name)
+
+
+nondifferentiable(_has_attribute)
+
+
+def fwd_partial_new(f, args, targs, kwargs, tkw, tf=None):
+    """``functools.partial(func, *bound, **kw)``. Its tangent is ``(tangents of the bound
+    arguments, of the bound keywords, the bound arguments, the bound keywords)``: the
+    values ride along with their tangents, so that a call of the partial reads them where
+    the transformer sees where they came from (``tangents._partial_builtin`` keeps the
+    first two only, in its identity table)."""
+    if kwargs:
+        p = functools.partial(*args, **kwargs)
+    else:
+        p = functools.partial(*args)
+    if _no_tangent(targs[1:]) and _no_keyword_tangent(tkw):
+        return p, None
+    bound_kw = {}
+    if tkw:
+        for k in tkw:
+            bound_kw[k] = tkw[k]
+    values_kw = {}
+    if kwargs:
+        for k in kwargs:
+            values_kw[k] = kwargs[k]
+    return p, (tuple(targs[1:]), bound_kw, tuple(args[1:]), values_kw)
+
+
+def fwd_partial_call(p, args, targs, kwargs, tkw, tf):
+    """A call of a ``functools.partial`` (``tangents.call``'s partial case)."""
+    func, bound, bound_keywords = _partial_parts(p)
+    if tf is None:
+        bound_t = (None,) * len(bound)
+        bound_tkw = {}
+    else:
+        bound_t = tf[0]
+        bound_tkw = tf[1]
+        bound = tf[2]
+        bound_keywords = tf[3]
+    all_kwargs = {}
+    for k in bound_keywords:
+        all_kwargs[k] = bound_keywords[k]
+    if kwargs:
+        for k in kwargs:
+            all_kwargs[k] = kwargs[k]
+    all_tkw = {}
+    for k in bound_tkw:
+        all_tkw[k] = bound_tkw[k]
+    if tkw:
+        for k in tkw:
+            all_tkw[k] = tkw[k]
+    return fwd_call(func, tuple(bound) + tuple(args), tuple(bound_t) + tuple(targs),
+                    all_kwargs, all_tkw)
+
+
+def _construct_kind(cls):
+    init = getattr(cls, "__init__", None)
+    if dataclasses.is_dataclass(cls) and getattr(init, "__code__", None) is not None and \
+            init.__code__.co_filename.startswith("<"):  # a generated __init__: fields
+        return "dataclass"
+    if type(init).__name__ == "function" and getattr(cls, "__new__", None) is object.__new__:
+        return "init"
+    if issubclass(cls, tuple) and hasattr(cls, "_fields"):
+        return "namedtuple"
+    return "plain"
+
+
+def _init_fields(cls):
+    return tuple(f.name for f in dataclasses.fields(cls) if f.init)
+
+
+def _new_instance(cls):
+    return cls.__new__(cls)
+
+
+def _init_of(cls):
+    return cls.__init__
+
+
+def _new_object_tangent():
+    return _t.ObjectTangent()
+
+
+def _fields_of(cls):
+    return cls._fields
+
+
+nondifferentiable(_construct_kind, _init_fields, _new_instance, _init_of, _new_object_tangent,
+                  _fields_of)
+
+
+def fwd_construct(cls, args, targs, kwargs, tkw, tf=None):
+    """``tangents._construct``: a class called. Dataclasses with a generated ``__init__``
+    get their fields' tangents; classes with a Python ``__init__`` run its tangent function
+    on a fresh object with a fresh ``ObjectTangent``; namedtuples get a tuple of tangents."""
+    kind = _construct_kind(cls)
+    if kind == "dataclass":
+        obj = _call_plain(cls, args, kwargs)
+        names = _init_fields(cls)
+        dobj = _new_object_tangent()
+        attrs = dobj.attrs
+        for i in range(len(targs)):
+            if targs[i] is not None:
+                attrs[names[i]] = targs[i]
+        if tkw:
+            for k in tkw:
+                if tkw[k] is not None:
+                    attrs[k] = tkw[k]
+        return obj, dobj
+    if kind == "init":
+        obj = _new_instance(cls)
+        dobj = _new_object_tangent()
+        fwd_call(_init_of(cls), (obj,) + tuple(args), (dobj,) + tuple(targs), kwargs, tkw)
+        return obj, dobj
+    if _no_tangent(targs) and _no_keyword_tangent(tkw):
+        return _call_plain(cls, args, kwargs), None
+    if kind == "namedtuple":
+        obj = _call_plain(cls, args, kwargs)
+        fields = _fields_of(cls)
+        t = list(targs) + [None] * (len(fields) - len(targs))
+        if tkw:
+            for k in tkw:
+                t[fields.index(k)] = tkw[k]
+        return obj, tuple(t)
+    return _unsupported(cls)
+
+
+def fwd_tuple_new(f, args, targs, kwargs=None, tkw=None, tf=None):
+    """``tuple.__new__(cls, iterable)`` (namedtuple's ``_make``)."""
+    y = tuple.__new__(*args)
+    if len(args) < 2 or targs[1] is None:
+        return y, None
+    return y, tuple(targs[1])
+
+
+def fwd_copyto(f, args, targs, kwargs, tkw=None, tf=None):
+    """``np.copyto(dst, src, ...)``: the source's tangent is copied into the destination's."""
+    dst = args[0]
+    if kwargs:
+        np.copyto(dst, args[1], **kwargs)
+    else:
+        np.copyto(dst, args[1])
+    dd = targs[0]
+    ds = targs[1]
+    if dd is None:
+        if ds is None:
+            return None, None
+        return _unsupported(np.copyto)
+    if ds is None:
+        ds = 0.0
+    else:
+        ds = _fit_into(ds, dd)
+    if kwargs:
+        np.copyto(dd, ds, **kwargs)
+    else:
+        np.copyto(dd, ds)
+    return None, None
+
+
+def fwd_put(f, args, targs, kwargs, tkw=None, tf=None):
+    """``np.put(a, ind, v)``."""
+    a = args[0]
+    ind = args[1]
+    if kwargs:
+        np.put(a, ind, args[2], **kwargs)
+    else:
+        np.put(a, ind, args[2])
+    da = targs[0]
+    dv = targs[2]
+    if da is None:
+        if dv is None:
+            return None, None
+        return _unsupported(np.put)
+    if dv is None:
+        dv = 0.0
+    else:
+        dv = _fit_into(dv, da)
+    if kwargs:
+        np.put(da, ind, dv, **kwargs)
+    else:
+        np.put(da, ind, dv)
+    return None, None
+
+
+def fwd_fill_diagonal(f, args, targs, kwargs, tkw=None, tf=None):
+    """``np.fill_diagonal(a, val, wrap=False)``."""
+    a = args[0]
+    rest = tuple(args[2:])
+    np.fill_diagonal(a, args[1], *rest, **(kwargs or {}))
+    da = targs[0]
+    dv = targs[1]
+    if da is None:
+        if dv is None:
+            return None, None
+        return _unsupported(np.fill_diagonal)
+    if dv is None:
+        dv = 0.0
+    else:
+        dv = _fit_into(dv, da)
+    np.fill_diagonal(da, dv, *rest, **(kwargs or {}))
+    return None, None
+
+
+def _at_positions(a, idx, b):
+    """The flat positions ``np.multiply.at(a, idx, b)`` visits, in order, and for each
+    the index of its factor in ``b`` broadcast to them."""
+    positions = np.arange(a.size).reshape(a.shape)[idx]
+    flat = positions.ravel()
+    factor = np.broadcast_to(np.arange(np.size(b)).reshape(np.shape(b)), positions.shape).ravel()
+    out = []
+    for k in range(flat.size):
+        out.append((np.unravel_index(int(flat[k]), a.shape), int(factor[k])))
+    return out
+
+
+nondifferentiable(_at_positions)
+
+
+def fwd_add_at(f, args, targs, kwargs=None, tkw=None, tf=None):
+    """``np.add.at`` / ``np.subtract.at``: linear, the tangents accumulate the same way."""
+    at = f
+    a = args[0]
+    idx = args[1]
+    at(a, *args[1:])
+    da = targs[0]
+    db = None
+    if len(targs) > 2:
+        db = targs[2]
+    if db is None:
         return None, None
-    if name == "append":
-        obj.append(args[0])
-        if dobj is not None:
-            dobj.append(targs[0])
+    if da is None:
+        return _unsupported(at)
+    at(da, idx, _fit_into(db, da))
+    return None, None
+
+
+def fwd_multiply_at(f, args, targs, kwargs=None, tkw=None, tf=None):
+    """``np.multiply.at(a, idx, b)``: each (possibly repeated) entry in turn,
+    ``d(a * b) = da * b + a * db`` (as ``tangents._ufunc_at``)."""
+    a = args[0]
+    idx = args[1]
+    b = args[2]
+    db = None
+    if len(targs) > 2:
+        db = targs[2]
+    da = targs[0]
+    if da is None and db is None:
+        np.multiply.at(a, idx, b)
         return None, None
-    method = getattr(obj, name)
-    if dobj is None and _no_tangent(targs):
-        if kwargs:
-            return method(*args, **kwargs), None
-        return method(*args), None
-    return _unsupported(method)
+    if da is None:
+        return _unsupported(np.multiply.at)
+    bs = np.reshape(np.asarray(b), (-1,))
+    dbs = None
+    if db is not None:
+        dbs = np.reshape(np.asarray(db), (-1,))
+    for at, k in _at_positions(a, idx, b):
+        if dbs is None:
+            da[at] = da[at] * bs[k]
+        else:
+            da[at] = da[at] * bs[k] + a[at] * dbs[k]
+        a[at] = a[at] * bs[k]
+    return None, None
 
 
-def _method_function(obj, name):
-    """The function behind ``obj.name`` when it has a rule or source, else None."""
+_SPECIAL = {
+    functools.partial: "partial_new", tuple.__new__: "tuple_new", getattr: "getattr",
+    setattr: "setattr", dict: "dict", np.copyto: "copyto", np.put: "put",
+    np.fill_diagonal: "fill_diagonal", np.add.at: "add_at", np.subtract.at: "subtract_at",
+    np.multiply.at: "multiply_at",
+}
+
+_CALL_HANDLERS = {
+    "rule": fwd_rule, "rule_out": fwd_with_out, "no_jvp": fwd_no_jvp,
+    "protocol": fwd_protocol, "derivative": fwd_derivative, "plain": fwd_plain,
+    "dict": fwd_dict, "partial_new": fwd_partial_new, "getattr": fwd_getattr_builtin,
+    "setattr": fwd_setattr_builtin, "copyto": fwd_copyto, "put": fwd_put,
+    "fill_diagonal": fwd_fill_diagonal, "add_at": fwd_add_at, "subtract_at": fwd_add_at,
+    "multiply_at": fwd_multiply_at, "tuple_new": fwd_tuple_new, "replaced": fwd_replaced,
+    "python": fwd_python, "method": fwd_method, "bound_builtin": fwd_bound_builtin,
+    "partial": fwd_partial_call, "class": fwd_construct, "static": fwd_static,
+    "callable": fwd_callable, "wrapped": fwd_other, "other": fwd_other,
+}
+
+
+# ---------------------------------------------------------------- methods
+
+
+def _method_kind(obj, name):
+    """``tangents.call_method``'s order of cases."""
+    t = type(obj)
+    if name == "_replace" and isinstance(obj, tuple) and hasattr(t, "_fields"):
+        return "replace"
+    if (t, name) in _METHODS or (isinstance(obj, list) and (list, name) in _METHODS) or \
+            (isinstance(obj, dict) and (dict, name) in _METHODS):
+        return "special"
     if isinstance(obj, (np.ndarray, np.generic)):
         func = getattr(np.ndarray, name, None)
         rule = RULES.get(func) if func is not None else None
-        return func if rule is not None and rule.jvp is not None else None
-    attr = getattr(type(obj), name, None)
-    return attr if type(attr).__name__ == "function" else None
+        if rule is not None:
+            return "array_rule"
+    if type(obj).__name__ == "module" or isinstance(obj, type):
+        return "attribute"
+    attr = getattr(t, name, None)
+    if type(attr).__name__ == "function":
+        return "function"
+    if isinstance(attr, staticmethod):
+        return "static"
+    if isinstance(attr, classmethod):
+        return "class"
+    return "bound"
 
 
-def fwd_binop(op, a, da, b, db):
-    return fwd_call(op, (a, b), (da, db))
+def _special_method(obj, name):
+    key = (type(obj), name)
+    if key in _METHODS:
+        return _METHODS[key]
+    return _METHODS[(list if isinstance(obj, list) else dict, name)]
 
 
-def fwd_unop(op, a, da):
-    return fwd_call(op, (a,), (da,))
+def _ndarray_method(name):
+    return getattr(np.ndarray, name)
+
+
+def _type_attribute(obj, name):
+    return getattr(type(obj), name)
+
+
+def _attribute(obj, name):
+    return getattr(obj, name)
+
+
+def _class_of(obj):
+    return type(obj)
+
+
+def _replace_index(obj, name):
+    return type(obj)._fields.index(name)
+
+
+nondifferentiable(_method_kind, _special_method, _ndarray_method, _type_attribute, _attribute,
+                  _class_of, _replace_index)
+
+
+def fwd_call_method(obj, dobj, name, args, targs, kwargs=None, tkw=None):
+    """``tangents.call_method``: ``obj.name(*args, **kwargs)`` with tangents (one handler
+    per case, as ``fwd_call``)."""
+    handler = _METHOD_HANDLERS[_method_kind(obj, name)]
+    return handler(obj, dobj, name, args, targs, kwargs, tkw)
+
+
+def fwd_method_replace(obj, dobj, name, args, targs, kwargs, tkw):
+    """A namedtuple's ``_replace``."""
+    y = obj._replace(**(kwargs or {}))
+    if dobj is None:
+        d = [None] * len(obj)
+    else:
+        d = list(dobj)
+    if tkw:
+        for k in tkw:
+            d[_replace_index(obj, k)] = tkw[k]
+    return y, tuple(d)
+
+
+def fwd_method_special(obj, dobj, name, args, targs, kwargs, tkw):
+    """Container methods (``_METHODS``)."""
+    method = _special_method(obj, name)
+    if kwargs:
+        return method(obj, dobj, args, targs, kwargs, tkw)
+    return method(obj, dobj, args, targs, {}, tkw)
+
+
+def fwd_method_function(obj, dobj, name, args, targs, kwargs, tkw):
+    """A Python method, or an array method with a rule: called with the object first."""
+    return fwd_call(_method_target(obj, name), (obj,) + tuple(args), (dobj,) + tuple(targs),
+                    kwargs, tkw)
+
+
+def fwd_method_attribute(obj, dobj, name, args, targs, kwargs, tkw):
+    """A module's function or a class's attribute."""
+    return fwd_call(_attribute(obj, name), args, targs, kwargs, tkw)
+
+
+def fwd_method_static(obj, dobj, name, args, targs, kwargs, tkw):
+    return fwd_call(_static_func(_type_attribute(obj, name)), args, targs, kwargs, tkw)
+
+
+def fwd_method_class(obj, dobj, name, args, targs, kwargs, tkw):
+    return fwd_call(_static_func(_type_attribute(obj, name)), (_class_of(obj),) + tuple(args),
+                    (None,) + tuple(targs), kwargs, tkw)
+
+
+def fwd_method_bound(obj, dobj, name, args, targs, kwargs, tkw):
+    """Any other bound method: plain when nothing varies, else through ``fwd_call``."""
+    method = _attribute(obj, name)
+    if dobj is None and _no_tangent(targs) and _no_keyword_tangent(tkw):
+        return _call_plain(method, args, kwargs), None
+    if _callable_kind(method) == "call":
+        return fwd_call(method, args, targs, kwargs, tkw, dobj)
+    if _no_tangent(targs) and _no_keyword_tangent(tkw):
+        return _call_plain(method, args, kwargs), None  # reads its object: no tangent
+    return _unsupported(method)
+
+
+def _method_target(obj, name):
+    if isinstance(obj, (np.ndarray, np.generic)):
+        return getattr(np.ndarray, name)
+    return getattr(type(obj), name)
+
+
+nondifferentiable(_method_target)
+
+
+def _callable_kind(method):
+    """A bound method ``tangents.call_method`` hands to ``call``: Python code, a rule, a
+    nondifferentiable function or a special one."""
+    if type(method).__name__ in ("function", "method"):
+        return "call"
+    try:
+        if method in NONDIFFERENTIABLE or RULES.get(method) is not None or method in _SPECIAL:
+            return "call"
+    except TypeError:
+        pass
+    return "other"
+
+
+nondifferentiable(_callable_kind)
+
+
+def fwd_list_append(lst, d, args, targs, kw, tkw=None):
+    lst.append(args[0])
+    if d is not None:
+        d.append(targs[0])
+    elif targs[0] is not None:
+        return _unsupported(list.append)
+    return None, None
+
+
+def fwd_list_extend(lst, d, args, targs, kw, tkw=None):
+    items = list(args[0])
+    lst.extend(items)
+    if d is not None:
+        dt = targs[0]
+        for i in range(len(items)):
+            if dt is None:
+                d.append(None)
+            else:
+                d.append(dt[i])
+    elif targs[0] is not None:
+        return _unsupported(list.extend)
+    return None, None
+
+
+def fwd_list_insert(lst, d, args, targs, kw, tkw=None):
+    lst.insert(args[0], args[1])
+    if d is not None:
+        d.insert(args[0], targs[1])
+    elif targs[1] is not None:
+        return _unsupported(list.insert)
+    return None, None
+
+
+def fwd_list_pop(lst, d, args, targs, kw, tkw=None):
+    y = lst.pop(*args)
+    if d is None:
+        return y, None
+    return y, d.pop(*args)
+
+
+def fwd_list_remove(lst, d, args, targs, kw, tkw=None):
+    i = lst.index(args[0])
+    del lst[i]
+    if d is not None:
+        del d[i]
+    return None, None
+
+
+def fwd_list_reverse(lst, d, args, targs, kw, tkw=None):
+    lst.reverse()
+    if d is not None:
+        d.reverse()
+    return None, None
+
+
+def _sort_order(lst, kw):
+    key = kw.get("key")
+    if key is None:
+        return sorted(range(len(lst)), key=lst.__getitem__, reverse=kw.get("reverse", False))
+    return sorted(range(len(lst)), key=lambda i: key(lst[i]), reverse=kw.get("reverse", False))
+
+
+nondifferentiable(_sort_order)
+
+
+def fwd_list_sort(lst, d, args, targs, kw, tkw=None):
+    order = _sort_order(lst, kw)
+    items = []
+    for i in order:
+        items.append(lst[i])
+    lst[:] = items
+    if d is not None:
+        ds = []
+        for i in order:
+            ds.append(d[i])
+        d[:] = ds
+    return None, None
+
+
+def fwd_copy(obj, d, args, targs, kw, tkw=None):
+    y = obj.copy()
+    if d is None:
+        return y, None
+    return y, d.copy()
+
+
+def fwd_dict_get(d, dd, args, targs, kw, tkw=None):
+    key = args[0]
+    if key in d:
+        if dd is None:
+            return d[key], None
+        return d[key], dd.get(key)
+    if len(args) > 1:
+        return args[1], targs[1]
+    return None, None
+
+
+def fwd_dict_values(d, dd, args, targs, kw, tkw=None):
+    y = []
+    dy = []
+    for k in d:
+        y.append(d[k])
+        if dd is not None:
+            dy.append(dd.get(k))
+    if dd is None:
+        return y, None
+    return y, dy
+
+
+def fwd_dict_items(d, dd, args, targs, kw, tkw=None):
+    y = []
+    dy = []
+    for k in d:
+        y.append((k, d[k]))
+        if dd is not None:
+            dy.append((None, dd.get(k)))
+    if dd is None:
+        return y, None
+    return y, dy
+
+
+def fwd_dict_keys(d, dd, args, targs, kw, tkw=None):
+    return list(d.keys()), None
+
+
+def fwd_dict_update(d, dd, args, targs, kw, tkw=None):
+    other = {}
+    dother = {}
+    if args:
+        src = args[0]
+        t = targs[0]
+        if isinstance(src, dict):
+            for k in src:
+                other[k] = src[k]
+                if t is not None:
+                    dother[k] = t.get(k)
+        else:
+            pairs = list(src)
+            for i in range(len(pairs)):
+                other[pairs[i][0]] = pairs[i][1]
+                if t is not None and t[i] is not None:
+                    dother[pairs[i][0]] = t[i][1]
+    for k in kw:
+        other[k] = kw[k]
+        if tkw:
+            dother[k] = tkw.get(k)
+    d.update(other)
+    if dd is None:
+        if _no_keyword_tangent(dother):
+            return None, None
+        return _unsupported(dict.update)
+    for k in other:
+        dd[k] = dother.get(k)
+    return None, None
+
+
+def fwd_dict_setdefault(d, dd, args, targs, kw, tkw=None):
+    key = args[0]
+    if key in d:
+        if dd is None:
+            return d[key], None
+        return d[key], dd.get(key)
+    value = None
+    dv = None
+    if len(args) > 1:
+        value = args[1]
+        dv = targs[1]
+    d[key] = value
+    if dd is not None:
+        dd[key] = dv
+    elif dv is not None:
+        return _unsupported(dict.setdefault)
+    return value, dv
+
+
+def fwd_dict_pop(d, dd, args, targs, kw, tkw=None):
+    key = args[0]
+    if key in d:
+        y = d.pop(key)
+        if dd is None:
+            return y, None
+        return y, dd.pop(key, None)
+    y = d.pop(*args)
+    if len(targs) > 1:
+        return y, targs[1]
+    return y, None
+
+
+def fwd_array_fill(x, dx, args, targs, kw, tkw=None):
+    x.fill(args[0])
+    if dx is None:
+        if targs[0] is None:
+            return None, None
+        return _unsupported(np.ndarray.fill)
+    if targs[0] is None:
+        dx[...] = 0.0
+    else:
+        dx[...] = _fit_into(targs[0], dx)
+    return None, None
+
+
+def _sort_permutation(x, args, kw):
+    axis = args[0] if args else kw.get("axis", -1)
+    order = np.argsort(x, axis=axis, kind=kw.get("kind"))
+    return axis, order
+
+
+nondifferentiable(_sort_permutation)
+
+
+def fwd_array_sort(x, dx, args, targs, kw, tkw=None):
+    if dx is None:
+        x.sort(*args, **kw)
+        return None, None
+    axis, order = _sort_permutation(x, args, kw)
+    x[...] = np.take_along_axis(x, order, axis=axis)
+    dx[...] = np.take_along_axis(dx, order, axis=axis)
+    return None, None
+
+
+def fwd_conjugate(z, dz, args, targs, kw, tkw=None):
+    if dz is None:
+        return z.conjugate(), None
+    return z.conjugate(), np.conj(dz)
+
+
+_METHODS = {
+    (list, "append"): fwd_list_append, (list, "extend"): fwd_list_extend,
+    (list, "insert"): fwd_list_insert, (list, "pop"): fwd_list_pop,
+    (list, "remove"): fwd_list_remove, (list, "reverse"): fwd_list_reverse,
+    (list, "sort"): fwd_list_sort, (list, "copy"): fwd_copy,
+    (dict, "get"): fwd_dict_get, (dict, "values"): fwd_dict_values,
+    (dict, "items"): fwd_dict_items, (dict, "keys"): fwd_dict_keys,
+    (dict, "update"): fwd_dict_update, (dict, "setdefault"): fwd_dict_setdefault,
+    (dict, "pop"): fwd_dict_pop, (dict, "copy"): fwd_copy,
+    (np.ndarray, "fill"): fwd_array_fill, (np.ndarray, "sort"): fwd_array_sort,
+    (complex, "conjugate"): fwd_conjugate, (float, "conjugate"): fwd_conjugate,
+}
+
+_METHOD_HANDLERS = {
+    "replace": fwd_method_replace, "special": fwd_method_special,
+    "array_rule": fwd_method_function, "function": fwd_method_function,
+    "attribute": fwd_method_attribute, "static": fwd_method_static,
+    "class": fwd_method_class, "bound": fwd_method_bound,
+}
+
+
+# ---------------------------------------------------------------- reads and writes
+
+
+def _item_kind(x):
+    if isinstance(x, dict):
+        return "dict"
+    if isinstance(x, (np.ndarray, list, tuple)):
+        return "sequence"
+    if isinstance(x, (str, bytes, range)):
+        return "none"
+    if type(getattr(type(x), "__getitem__", None)).__name__ == "function":
+        return "python"
+    return "sequence"
+
+
+def _holds_tangents(dx):
+    """A container tangent that can keep the tangent of a mutable item read out of it."""
+    return isinstance(dx, (list, dict))
+
+
+def _getitem_method(x):
+    return type(x).__getitem__
+
+
+nondifferentiable(_item_kind, _holds_tangents, _getitem_method)
 
 
 def fwd_getitem(x, dx, idx):
+    """``tangents.getitem``. A mutable item read with no tangent yet out of a container that
+    has one gets a fresh (zero) tangent, kept in the container's: every later read of that
+    item meets the same tangent (what ``tangents.table`` does at first order)."""
+    kind = _item_kind(x)
+    if kind == "python":
+        return fwd_call(_getitem_method(x), (x, idx), (dx, None))
     y = x[idx]
-    if dx is None:
+    if dx is None or kind == "none":
         return y, None
-    if isinstance(x, dict):
-        return y, dx.get(idx)
-    return y, dx[idx]
+    if kind == "dict":
+        dy = dx.get(idx)
+    else:
+        dy = dx[idx]
+    if dy is None and _t.is_mutable(y) and _holds_tangents(dx):
+        dy = _zero_tangent(y)
+        if dy is not None:
+            dx[idx] = dy
+    return y, dy
 
 
 def _attribute_function(x, name):
@@ -241,12 +1261,19 @@ def _attribute_function(x, name):
 
 
 def _attribute_kind(x, dx, name):
-    if isinstance(x, (float, complex)) and name in ("real", "imag"):
-        return name
+    if isinstance(x, (np.ndarray, np.generic)):
+        return "array"
+    if isinstance(x, (float, complex)):
+        return name if name in ("real", "imag") else "method"
+    if type(x).__name__ == "module" or isinstance(x, type):
+        return "none"
+    prop = getattr(type(x), name, None)
+    if isinstance(prop, property) and type(prop.fget).__name__ == "function":
+        return "property"
+    if isinstance(x, tuple) and hasattr(type(x), "_fields"):
+        return "field" if name in type(x)._fields else "method"
     if isinstance(dx, _t.ObjectTangent):
         return "attrs"
-    if isinstance(x, tuple) and hasattr(type(x), "_fields") and name in type(x)._fields:
-        return "field"
     if callable(getattr(x, name)):
         return "method"
     return "none"
@@ -256,19 +1283,50 @@ def _field_index(x, name):
     return type(x)._fields.index(name)
 
 
-nondifferentiable(_method_function, _attribute_function, _attribute_kind, _field_index)
+def _is_callable(y):
+    return callable(y)
+
+
+def _property_getter(x, name):
+    return getattr(type(x), name).fget
+
+
+def _property_setter(x, name):
+    prop = getattr(type(x), name, None)
+    if isinstance(prop, property) and type(prop.fset).__name__ == "function":
+        return prop.fset
+    return None
+
+
+nondifferentiable(_attribute_function, _attribute_kind, _field_index, _is_callable,
+                  _property_getter, _property_setter)
 
 
 def fwd_getattr(x, dx, name):
-    func = _attribute_function(x, name)
-    if func is not None:
-        return fwd_call(func, (x,), (dx,))
+    """``tangents.getattr_``: ``(x.name, its tangent)``; a bound method's tangent is its
+    object's."""
+    kind = _attribute_kind(x, dx, name)
+    if kind == "property":
+        return fwd_call(_property_getter(x, name), (x,), (dx,))
+    if kind == "array":
+        func = _attribute_function(x, name)
+        if func is not None:
+            return fwd_call(func, (x,), (dx,))
+        y = getattr(x, name)
+        if _is_callable(y):
+            return y, dx  # a bound method's tangent: its array's
+        return y, None
     y = getattr(x, name)
     if dx is None:
         return y, None
-    kind = _attribute_kind(x, dx, name)
     if kind == "attrs":
-        return y, dx.attrs.get(name)
+        attrs = dx.attrs
+        dy = attrs.get(name)
+        if dy is None and _t.is_mutable(y) and not _is_callable(y):
+            dy = _zero_tangent(y)
+            if dy is not None:
+                attrs[name] = dy
+        return y, dy
     if kind == "field":
         return y, dx[_field_index(x, name)]
     if kind == "method":
@@ -281,6 +1339,7 @@ def fwd_getattr(x, dx, name):
 
 
 def _fresh_tangent(x):
+    """A fresh zero tangent for mutable ``x`` (``tangents.lookup(x, create=True)``)."""
     if isinstance(x, np.ndarray):
         return np.zeros(x.shape, x.dtype)
     if isinstance(x, list):
@@ -290,33 +1349,89 @@ def _fresh_tangent(x):
     return _t.ObjectTangent()
 
 
-def _zero_item(dx):
-    return 0.0 if isinstance(dx, np.ndarray) else None
+def _setitem_kind(x, idx):
+    if isinstance(x, np.ndarray):
+        return "array"
+    if isinstance(x, list):
+        return "list_slice" if type(idx) is slice else "list"
+    if isinstance(x, dict):
+        return "dict"
+    if type(getattr(type(x), "__setitem__", None)).__name__ == "function":
+        return "python"
+    return "other"
 
 
-nondifferentiable(_fresh_tangent, _zero_item)
+def _slice_length_of(n, idx):
+    return len(range(*idx.indices(n)))
+
+
+def _setitem_method(x):
+    return type(x).__setitem__
+
+
+nondifferentiable(_fresh_tangent, _setitem_kind, _slice_length_of, _setitem_method)
 
 
 def fwd_setitem(x, dx, idx, v, dv):
+    """``tangents.setitem``: run ``x[idx] = v`` and write ``dv`` into ``x``'s tangent;
+    returns that tangent."""
+    kind = _setitem_kind(x, idx)
+    if kind == "python":
+        fwd_call(_setitem_method(x), (x, idx, v), (dx, None, dv))
+        return dx
+    if kind == "list_slice":
+        before = len(x)
+        x[idx] = v
+        if dx is None and dv is None:
+            return None
+        if dx is None:
+            dx = [None] * before
+        if dv is None:
+            dx[idx] = [None] * (len(x) - before + _slice_length_of(before, idx))
+        else:
+            dx[idx] = list(dv)
+        return dx
     x[idx] = v
+    if kind == "other":
+        return dx
     if dx is None:
         if dv is None:
             return None
         dx = _fresh_tangent(x)
-    if dv is None:
-        dx[idx] = _zero_item(dx)
+    if kind == "array":
+        if dv is None:
+            dx[idx] = 0.0
+        else:
+            dx[idx] = _fit_into(dv, dx)
     else:
         dx[idx] = dv
     return dx
 
 
 def fwd_setattr(x, dx, name, v, dv):
+    """``tangents.setattr_``."""
+    setter = _property_setter(x, name)
+    if setter is not None:
+        fwd_call(setter, (x, v), (dx, dv))
+        return dx
     setattr(x, name, v)
     if dx is None:
         if dv is None:
             return None
         dx = _fresh_tangent(x)
-    dx.attrs[name] = dv
+    attrs = dx.attrs
+    attrs[name] = dv
+    return dx
+
+
+def fwd_delitem(x, dx, idx):
+    """``tangents.delitem``."""
+    del x[idx]
+    if dx is not None:
+        if isinstance(x, dict):
+            dx.pop(idx, None)
+        else:
+            del dx[idx]
     return dx
 
 
@@ -330,36 +1445,94 @@ def _plain_op(sym):
     return _PLAIN[sym]
 
 
-def _in_place(x) -> bool:
-    return isinstance(x, np.ndarray)
+def _aug_kind(x, sym):
+    if isinstance(x, np.ndarray):
+        return "array"
+    if isinstance(x, list) and sym in ("+", "*"):
+        return "list"
+    method = getattr(type(x), "__i" + _t._DUNDER[sym][2:], None)
+    if type(method).__name__ == "function":
+        return "python"
+    return "plain"
 
 
-nondifferentiable(_plain_op, _in_place)
+def _inplace_method(x, sym):
+    return getattr(type(x), "__i" + _t._DUNDER[sym][2:])
+
+
+nondifferentiable(_plain_op, _aug_kind, _inplace_method)
 
 
 def fwd_aug(sym, x, dx, v, dv):
+    """``tangents.augassign``: ``x OP= v``, in place for arrays and lists."""
+    kind = _aug_kind(x, sym)
+    if kind == "python":
+        return fwd_call(_inplace_method(x, sym), (x, v), (dx, dv))
+    if kind == "list":
+        n = len(x)
+        if sym == "+":
+            x += v
+        else:
+            x *= v
+        if dx is None and dv is None:
+            return x, None
+        if dx is None:
+            dx = [None] * n
+        if sym == "+":
+            if dv is None:
+                dx += [None] * len(v)
+            else:
+                dx += list(dv)
+        else:
+            dx *= v
+        return x, dx
     y, dy = fwd_binop(_plain_op(sym), x, dx, v, dv)
-    if _in_place(x):
+    if kind == "array":
         x[...] = y
         if dy is None:
+            if dx is not None:
+                dx[...] = 0.0
             return x, dx
         if dx is None:
             dx = _fresh_tangent(x)
-        dx[...] = dy
+        dx[...] = _fit_into(dy, dx)
         return x, dx
     return y, dy
 
 
+def _iter_kind(it, dit):
+    if dit is None:
+        return "none"
+    if isinstance(it, dict):
+        return "dict"
+    if _t._user(it) and type(getattr(type(it), "__iter__", None)).__name__ == "function":
+        return "python"
+    return "items"
+
+
+nondifferentiable(_iter_kind)
+
+
 def fwd_iter(it, dit):
+    """``tangents.iterate``: pairs ``(item, tangent)``."""
+    kind = _iter_kind(it, dit)
+    if kind == "python":
+        y, dy = fwd_call_method(it, dit, "__iter__", (), ())
+        return fwd_iter(y, dy)
     items = list(it)
     out = []
     n = len(items)
-    if dit is None:
+    if kind == "none" or kind == "dict":
         for i in range(n):
             out.append((items[i], None))
         return out
+    holds = _holds_tangents(dit)
     for i in range(n):
-        out.append((items[i], dit[i]))
+        d = dit[i]
+        if d is None and holds and _t.is_mutable(items[i]):
+            d = _zero_tangent(items[i])  # kept in the list's tangent, as ``fwd_getitem``
+            dit[i] = d
+        out.append((items[i], d))
     return out
 
 
@@ -423,7 +1596,10 @@ def fwd_zero(x):
     return _zero_tangent(x)
 
 
-for _plain_helper in (_t.defaults, _t.push_table, _t.pop_table, _t.is_mutable):
+# runtime helpers the rules' forward functions call: they read types and make zeros
+for _plain_helper in (_t.defaults, _t.push_table, _t.pop_table, _t.is_mutable, _t._user,
+                      _values.is_differentiable, _values.contains_differentiable,
+                      _values.zeros_like):
     nondifferentiable(_plain_helper)
 
 defreplacement(_t.zero, fwd_zero)
@@ -440,6 +1616,7 @@ defreplacement(_t.augassign, fwd_aug)
 defreplacement(_t.iterate, fwd_iter)
 defreplacement(_t.starred, fwd_star)
 defreplacement(_t.star_dict, fwd_star_dict)
+defreplacement(_t.delitem, fwd_delitem)
 
 
 # fit_tangent is linear in its tangent: broadcasting and dtype undone by ``fit``
@@ -463,7 +1640,9 @@ def _real_part(dy):
 
 def _copy_kind(t, x):
     if t is None:
-        return "none"
+        return "zero" if _t.is_mutable(x) else "none"
+    if isinstance(t, _t.ObjectTangent):
+        return "object"
     if isinstance(x, np.ndarray):
         return "array" if np.issubdtype(x.dtype, np.inexact) else "none"
     if isinstance(x, (float, complex, np.generic)):
@@ -484,27 +1663,64 @@ def own_tangent(t, x):
     """``t`` made the tangent of input ``x`` (``as_tangent``'s plain twin): arrays copied,
     so that the in-place writes of the tangent code never reach the caller's direction
     (``hvp(f, x, v)`` and ``pg.jvp`` inside differentiated code must leave ``v`` alone,
-    and a direction used twice must be the same both times)."""
-    kind = _copy_kind(t, x)
-    if kind == "none":
-        return None
-    if kind == "array":
-        return np.copy(fit_tangent(t, x))
-    if kind == "fit":
-        return fit_tangent(t, x)
-    if kind == "list" or kind == "tuple":
-        out = []
-        for i in range(len(x)):
-            out.append(own_tangent(t[i], x[i]))
-        if kind == "tuple":
-            return tuple(out)
-        return out
-    if kind == "dict":
-        d = {}
-        for k in x:
-            d[k] = own_tangent(t.get(k), x[k])
-        return d
+    and a direction used twice must be the same both times). One small function per kind:
+    only those a call meets get transformed (third and higher derivatives)."""
+    return _OWN[_copy_kind(t, x)](t, x)
+
+
+def _own_none(t, x):
+    return None
+
+
+def _own_zero(t, x):  # a mutable input gets a tangent for the writes into it to reach
+    return _zero_tangent(x)
+
+
+def _own_object(t, x):
+    d = _new_object_tangent()
+    attrs = d.attrs
+    values = t.attrs
+    for k in values:
+        attrs[k] = values[k]
+    return d
+
+
+def _own_array(t, x):
+    return np.copy(fit_tangent(t, x))
+
+
+def _own_fit(t, x):
+    return fit_tangent(t, x)
+
+
+def _own_list(t, x):
+    out = []
+    for i in range(len(x)):
+        out.append(own_tangent(t[i], x[i]))
+    return out
+
+
+def _own_tuple(t, x):
+    out = []
+    for i in range(len(x)):
+        out.append(own_tangent(t[i], x[i]))
+    return tuple(out)
+
+
+def _own_dict(t, x):
+    d = {}
+    for k in x:
+        d[k] = own_tangent(t.get(k), x[k])
+    return d
+
+
+def _own_other(t, x):
     return t
+
+
+_OWN = {"none": _own_none, "zero": _own_zero, "object": _own_object, "array": _own_array,
+        "fit": _own_fit, "list": _own_list, "tuple": _own_tuple, "dict": _own_dict,
+        "other": _own_other}
 
 
 def own_tangents(targs, args):
@@ -705,11 +1921,13 @@ def derivative_record(g, args, kwargs):
     if has_aux:
         _unsupported(g)
     before = pristine_args(args)  # f may write into its arguments
+    state = _snapshot(args)
     ans = g(*args, **kwargs)
     single = isinstance(argnums, int)
     wanted = (argnums,) if single else tuple(argnums)
 
     def pullback(u):
+        u = _gather(ans, u)
         if u is None:
             return (None,) * len(args), None
         if kind == "value_and_grad":
@@ -722,6 +1940,9 @@ def derivative_record(g, args, kwargs):
         else:
             for i, ui in zip(wanted, u):
                 targs[i] = ui
+        # undone here as reverse mode undoes every write: the arguments are as the call
+        # found them, for their cotangents (by identity) to fit them
+        _restore(state)
         h = _directional(f, tuple(targs), kwargs or None)
         point = pristine_args(before)
         _, pb = dispatch.call(h, *point)
@@ -737,6 +1958,82 @@ def derivative_record(g, args, kwargs):
         return tuple(cts), None
 
     return ans, pullback
+
+
+def _snapshot(x, out=None, seen=None):
+    """The state of every mutable object reachable in ``x`` (containers' items by
+    identity, arrays' values), for ``_restore``."""
+    from pygote.runtime import shadows
+
+    out = [] if out is None else out
+    seen = set() if seen is None else seen
+    if id(x) in seen:
+        return out
+    if isinstance(x, np.ndarray):
+        seen.add(id(x))
+        out.append((x, "array", np.array(x, copy=True)))
+    elif isinstance(x, list):
+        seen.add(id(x))
+        out.append((x, "list", list(x)))
+        for item in x:
+            _snapshot(item, out, seen)
+    elif isinstance(x, dict):
+        seen.add(id(x))
+        out.append((x, "dict", dict(x)))
+        for item in x.values():
+            _snapshot(item, out, seen)
+    elif isinstance(x, tuple):
+        for item in x:
+            _snapshot(item, out, seen)
+    elif shadows.is_mutable(x) and hasattr(x, "__dict__") and not callable(x):
+        seen.add(id(x))
+        out.append((x, "object", dict(vars(x))))
+        for item in vars(x).values():
+            _snapshot(item, out, seen)
+    return out
+
+
+def _restore(state):
+    for obj, kind, saved in state:
+        if kind == "array":
+            if obj.shape == saved.shape:
+                obj[...] = saved
+        elif kind == "list":
+            obj[:] = saved
+        elif kind == "dict":
+            obj.clear()
+            obj.update(saved)
+        else:
+            vars(obj).clear()
+            vars(obj).update(saved)
+
+
+def _gather(y, dy):
+    """The whole cotangent of output ``y`` (a gradient: lists, dicts, tuples of arrays and
+    floats): reverse mode hands a pullback ``dy`` with the items of mutable containers
+    ``None``, their cotangents being in the items' own shadows; take those too."""
+    from pygote.runtime import shadows
+
+    if isinstance(y, list):
+        base = shadows.take(y, dy)
+        out = list(base) if base is not None else [None] * len(y)
+        for i in range(min(len(y), len(out))):
+            out[i] = _gather(y[i], out[i])
+        return None if all(o is None for o in out) else out
+    if isinstance(y, dict):
+        base = shadows.take(y, dy)
+        out = dict(base) if base is not None else {}
+        for k in y:
+            out[k] = _gather(y[k], out.get(k))
+        return None if all(o is None for o in out.values()) else out
+    if isinstance(y, tuple) and not hasattr(type(y), "_fields"):
+        out = list(dy) if isinstance(dy, (tuple, list)) else [None] * len(y)
+        for i in range(min(len(y), len(out))):
+            out[i] = _gather(y[i], out[i])
+        return None if all(o is None for o in out) else tuple(out)
+    if isinstance(y, np.ndarray):
+        return shadows.take(y, dy)
+    return dy
 
 
 def _transfer(copy, orig, ct):

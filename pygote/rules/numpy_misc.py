@@ -42,8 +42,9 @@ def _pad_along(x, axis, before, after):
 
 
 def _tangents(tangents, n):
-    """``tangents`` padded with ``None`` to ``n`` entries (defaults have no tangent)."""
-    return tuple(tangents) + (None,) * (n - len(tangents))
+    """``tangents`` padded with ``None`` to ``n`` entries (defaults have no tangent), or cut
+    to them (arguments past ``n``, passed positionally, have none either)."""
+    return (tuple(tangents) + (None,) * n)[:n]
 
 
 def _diff_adjoint(g, axis):

@@ -2,15 +2,22 @@
 indices, comparisons, random draws), and gives the few constructors that do depend
 smoothly on an argument (``full``, ``arange``, ``linspace``, ``item``, ``tolist``) a rule.
 All of those are linear in their differentiable arguments, so each jvp is the function
-applied to the tangents.
+applied to the tangents. Last, the methods of NumPy scalars (``np.float64``,
+``np.complex128``: ``x[0].conj()``, ``np.sum(x).item()``) get the rules of the ``ndarray``
+methods of the same name.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+# their ndarray methods' rules are given to NumPy scalars' methods at the end
+import pygote.rules.numpy_reductions  # noqa: F401
+import pygote.rules.numpy_shape  # noqa: F401
+import pygote.rules.numpy_ufuncs  # noqa: F401
 from pygote.rules.registry import (
-    add_tangents, defjvp, defvjp, dense_tangent, linear_jvp, nondifferentiable,
+    NONDIFFERENTIABLE, RULES, add_tangents, defjvp, defvjp, defvjp_all, dense_tangent,
+    linear_jvp, nondifferentiable,
 )
 
 # ---------------------------------------------------------------------------------------
@@ -151,3 +158,52 @@ defvjp(np.ndarray.tolist, _tolist_vjp)
 # the same entry (or nested list) of the tangent
 defjvp(np.ndarray.item, linear_jvp(np.ndarray.item))
 defjvp(np.ndarray.tolist, linear_jvp(np.ndarray.tolist))
+
+
+# ---------------------------------------------------------------------------------------
+# NumPy scalars' methods
+# ---------------------------------------------------------------------------------------
+# ``x[0]`` of a float or complex array is a NumPy scalar (``np.float64``, ``np.complex128``),
+# whose methods are ``np.generic``'s descriptors, not ``np.ndarray``'s: ``x[0].conj()`` or
+# ``np.sum(x).item()`` found no rule. A NumPy scalar behaves as a 0-d array under every
+# ``ndarray`` method that both have, so each rule runs the ``ndarray`` rule of the same
+# name with the scalar (and its tangent) as a 0-d array; ``fit`` casts the cotangent back.
+
+
+def _as_array(x):
+    return np.asarray(x) if isinstance(x, np.generic) else x
+
+
+def _scalar_vjp(array_vjp):
+    def vjp(g, ans, x, *args, **kwargs):
+        return array_vjp(g, ans, _as_array(x), *args, **kwargs)
+
+    return vjp
+
+
+def _scalar_jvp(array_jvp):
+    def jvp(ans, tangents, x, *args, **kwargs):
+        tangents = (_as_array(tangents[0]),) + tuple(tangents[1:]) if tangents else tangents
+        return array_jvp(ans, tangents, _as_array(x), *args, **kwargs)
+
+    return jvp
+
+
+def _mirror_scalar_methods():
+    for name in dir(np.generic):
+        scalar_method = getattr(np.generic, name)
+        array_method = getattr(np.ndarray, name, None)
+        if name.startswith("_") or array_method is None or not callable(scalar_method):
+            continue
+        if array_method in NONDIFFERENTIABLE:
+            nondifferentiable(scalar_method)
+        rule = RULES.get(array_method)
+        if rule is None or scalar_method in RULES:
+            continue
+        if rule.vjp is not None:
+            defvjp_all(scalar_method, _scalar_vjp(rule.vjp))
+        if rule.jvp is not None:
+            defjvp(scalar_method, _scalar_jvp(rule.jvp))
+
+
+_mirror_scalar_methods()

@@ -702,6 +702,8 @@ def call_method(obj, dobj, name, args, targs, kwargs=None, tkw=None):
         return y, tuple(d)
     special = _METHODS.get((t, name))
     if special is not None:
+        if special is _dict_update:
+            return special(obj, dobj, args, targs, kwargs or {}, tkw)
         return special(obj, dobj, args, targs, kwargs or {})
     if t is ndarray or isinstance(obj, (ndarray, np.generic)):
         func = getattr(ndarray, name, None)
@@ -849,7 +851,7 @@ def _dict_keys(d, dd, args, targs, kw):
     return list(d.keys()), None
 
 
-def _dict_update(d, dd, args, targs, kw):
+def _dict_update(d, dd, args, targs, kw, tkw=None):
     other = dict(args[0]) if args else {}
     other.update(kw)
     dother = {}
@@ -857,6 +859,9 @@ def _dict_update(d, dd, args, targs, kw):
         t = targs[0] if targs[0] is not None else tangent_of(args[0], None)
         if t is not None:
             dother.update(t if isinstance(t, dict) else dict(zip(dict(args[0]), t)))
+    for k, v in (tkw or {}).items():  # d.update(c=v): the keywords' tangents
+        if v is not None:
+            dother[k] = v
     d.update(other)
     if dd is None and dother:
         dd = lookup(d, True)

@@ -448,13 +448,14 @@ def transform_forward(fn, arg_types=(), kwarg_names=(), nargs=None, constant=())
         raise DifferentiationError(
             f"pygote's forward mode cannot differentiate pygote's own {fn.__qualname__}.")
     src = get_source(fn)
-    from pygote.transform.forward import live_names, tangent_cell
+    from pygote.transform.forward import live_names
 
-    taken = live_names(src.node)  # before normalizing, which rewrites ``if False:``
+    LIVE_NAMES[fn.__code__] = live_names(src.node)  # before normalizing (``if False:``)
     node = _normalize(src.node, src.filename)
     src = _WithNormalized(src, node)
     freevars = fn.__code__.co_freevars
-    cells = {tangent_cell(v, freevars, taken) for v in freevars} - {None}
+    cell_of = tangent_cells(fn.__code__)
+    cells = set(cell_of.values()) - {None}
     free = [v for v in freevars if v not in cells]
     positional = [a.arg for a in node.args.posonlyargs + node.args.args]
     scalar_params = {p for p, t in zip(positional, arg_types) if t in _SCALAR_TYPES}
@@ -484,8 +485,38 @@ def transform_forward(fn, arg_types=(), kwarg_names=(), nargs=None, constant=())
                        constant_params, free_active=free_active,
                        float_sequences=float_sequences)
     gen = generate_forward(node, analysis, resolve, src.filename, freevars, _is_nondifferentiable,
-                           taken)
+                           cell_of)
     return _compile_forward(fn, gen, src)
+
+
+# code of a tangent function -> the code it is the tangent function of; code -> the names
+# its source reads (``live_names``), for ``tangent_cells``
+TANGENT_SOURCE: dict = {}
+LIVE_NAMES: dict = {}
+
+
+def tangent_cells(code) -> dict:
+    """Free variable of ``code`` -> the cell holding its tangent at the level a transform
+    of ``code`` works at (None where the closure has none).
+
+    ``code`` is the tangent function of the tangent function ... of a user function,
+    ``depth`` times over; its free variable ``v`` was born at level ``b`` (0 for the user's
+    variables, 1 for first-order tangents like ``_dw``, ...: the first function of the
+    chain whose own code reads it). The generators of the levels after ``b`` named the
+    tangents of ``v`` with successive candidates (``_dv``, ``_dv_``, ...), so the one this
+    transform (level ``depth + 1``) must read is the ``depth - b``-th."""
+    from pygote.transform.forward import tangent_cell
+
+    chain = [code]
+    while chain[-1] in TANGENT_SOURCE and len(chain) < 16:
+        chain.append(TANGENT_SOURCE[chain[-1]])
+    chain.reverse()  # the user's function first
+    depth = len(chain) - 1
+    out = {}
+    for v in code.co_freevars:
+        born = next((k for k, c in enumerate(chain) if v in LIVE_NAMES.get(c, ())), depth)
+        out[v] = tangent_cell(v, code.co_freevars, depth - born)
+    return out
 
 
 def _compile_forward(fn, gen, src) -> Tangent:
@@ -513,6 +544,7 @@ def _compile_forward(fn, gen, src) -> Tangent:
     codes = {c.co_name: c for c in factory.co_consts if isinstance(c, types.CodeType)}
     entry = object.__new__(Tangent)
     entry.jvp_code = codes[f"{src.node.name}_jvp"]
+    TANGENT_SOURCE[entry.jvp_code] = fn.__code__
     _remember_generated(entry.jvp_code, tree, src)
     if gen.tangent_params is not None:
         from pygote.transform.forward import TANGENT_PARAMS

@@ -61,20 +61,24 @@ TANGENT_PARAMS_DEFAULT = ("_targs", "_tkw")
 TANGENT_PARAMS: dict = {}
 
 
-def tangent_cell(name: str, freevars, taken=()) -> str | None:
-    """The cell holding the tangent of captured variable ``name``, if the closure has one.
-
-    ``taken``: the names the function's own code reads (``live_names``). A tangent
-    function differentiated again captures the tangents of two levels: ``_dw`` (read by
-    its code: the first-order tangent of ``w``, a value at this level) and ``_dw_`` (the
-    enclosing transform's name for the tangent of ``w``, ``_dw`` being taken there); the
-    cell is the first candidate the code does not itself read."""
+def tangent_candidates(name: str):
+    """The names a generator may give the tangent of ``name``: ``_dname``, then with ``_``
+    appended while taken (by the function's own names, or by a lower level's tangent)."""
     candidate = f"_d{name}"
     for _ in range(4):
-        if candidate in freevars and candidate not in taken:
-            return candidate
+        yield candidate
         candidate += "_"
-    return None
+
+
+def tangent_cell(name: str, freevars, index: int = 0) -> str | None:
+    """The cell holding the tangent of captured variable ``name``, if the closure has one.
+
+    A closure that transforms of transforms made captures the tangents of several levels,
+    each level's name the next candidate (``_dw`` of the first, ``_dw_`` of the second);
+    ``index`` picks the level's among the candidates the closure has (see
+    ``pygote.transform.compile.tangent_cells``)."""
+    present = [c for c in tangent_candidates(name) if c in freevars]
+    return present[index] if index < len(present) else None
 
 
 def live_names(fn) -> set:
@@ -104,7 +108,7 @@ class ForwardGenerated:
 
 class ForwardGenerator:
     def __init__(self, fn: ast.FunctionDef, analysis: Analysis, resolve, filename,
-                 freevars, is_nondiff, taken=None):
+                 freevars, is_nondiff, cell_of=None):
         self.fn = fn
         self.a = analysis
         self.resolve = resolve
@@ -119,9 +123,8 @@ class ForwardGenerator:
         self.local = set(analysis.params) | analysis.assigned
         self.tangent_names: dict = {}
         self.cells = {}  # free variable -> its tangent's cell
-        taken = live_names(fn) if taken is None else taken
         for v in analysis.free:
-            cell = tangent_cell(v, freevars, taken)
+            cell = cell_of.get(v) if cell_of is not None else tangent_cell(v, freevars)
             if cell is not None:
                 self.cells[v] = cell
                 self.tangent_names[v] = cell
@@ -604,10 +607,10 @@ class ForwardGenerator:
 
 
 def generate_forward(fn: ast.FunctionDef, analysis: Analysis, resolve, filename: str,
-                     freevars, is_nondiff, taken=None) -> ForwardGenerated:
-    """The tangent function of normalized ``fn`` (see the module docstring); ``taken``:
-    ``live_names`` of ``fn`` before normalization (computed from ``fn`` if not given)."""
-    gen = ForwardGenerator(fn, analysis, resolve, filename, freevars, is_nondiff, taken)
+                     freevars, is_nondiff, cell_of=None) -> ForwardGenerated:
+    """The tangent function of normalized ``fn`` (see the module docstring); ``cell_of``:
+    free variable -> the cell of its tangent (by default the first candidate present)."""
+    gen = ForwardGenerator(fn, analysis, resolve, filename, freevars, is_nondiff, cell_of)
     body = list(fn.body)
     ret = body.pop() if body and isinstance(body[-1], ast.Return) else None
     lines = gen.block(body)

@@ -217,6 +217,25 @@ class Generator:
             d.name: sorted({n for st in ast.walk(d) if isinstance(st, ast.Nonlocal)
                             for n in st.names if n in self.a.active})
             for d in defs if d.name in self.local_closures}
+        from pygote.transform.forward import tangent_candidates
+
+        for d in defs:  # tangent code: a closure writing `total` writes its tangent `_dtotal`
+            writes = set(self.closure_writes.get(d.name, ()))
+            caps = set(self.captured(d))
+            grown = True
+            while writes and grown:  # (and `_dtotal_`, `_d_dtotal`... at higher levels)
+                more = {c for n in writes for c in tangent_candidates(n) if c in caps}
+                grown = not more <= writes
+                writes |= more
+            if writes:
+                self.closure_writes[d.name] = sorted(writes)
+        # captured variable -> a local def capturing it (every def of this frame that
+        # captures a variable shares its one cell)
+        self.cell_holder = {}
+        for d in defs:
+            if d.name in self.local_closures:
+                for name in self.local_closures[d.name]:
+                    self.cell_holder.setdefault(name, d.name)
         for node in ast.walk(fn):  # `g = _lambda_1`: the lambda under its user's name
             if (isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name)
                     and isinstance(node.value, ast.Name)
@@ -337,7 +356,22 @@ class Generator:
                 "supported yet; move it into a function marked pg.nondifferentiable if it "
                 "carries no gradient."
             )
-        return method(s)
+        f, b = method(s)
+        target = s.targets[0] if isinstance(s, ast.Assign) else \
+            s.target if isinstance(s, ast.AugAssign) else None
+        if isinstance(target, ast.Name) and target.id in self.cell_holder and \
+                target.id in self.a.active:
+            # a variable closures capture, rebound: cotangents that calls made after this
+            # assignment (through a closure handed to another function, which reads the
+            # cell late) left on the cell belong to the value assigned here
+            y, holder = target.id, self.cell_holder[target.id]
+            self.need(y, holder)
+            d = self.adj(y)
+            take = _Lines()
+            take.add(f"{d} += _cell_ct({holder}, {y!r}) or 0.0" if y in self.a.scalar else
+                     f"{d} = _acc({y}, {d}, _cell_ct({holder}, {y!r}))", s.lineno)
+            b.items = take.items + b.items
+        return f, b
 
     def plain(self, s, assigned=()) -> tuple[_Lines, _Lines]:
         """A statement that carries no gradient: run as written, restore what it overwrote."""
@@ -582,13 +616,31 @@ class Generator:
                 head = f"_call({_atom(func)}"
             receiver = []
         inner = ", ".join([head] + args + kws) + ")"
-        # a local closure that writes `nonlocal` variables assigns them: restore them too
-        writes = self.closure_writes.get(func.id, ()) if isinstance(func, ast.Name) else ()
+        # a local closure that writes `nonlocal` variables assigns them: restore them too;
+        # so may the callee a closure is handed to (``apply(add, x)``): each written
+        # variable's cotangent goes to the closure's cell for the callee's backward, and
+        # what the callee leaves there is taken back after it
+        writes = list(self.closure_writes.get(func.id, ())) if isinstance(func, ast.Name) else []
+        holders = [(func.id, n) for n in writes]
+        for a in list(call.args) + [k.value for k in call.keywords]:
+            a = a.value if isinstance(a, ast.Starred) else a
+            if isinstance(a, ast.Name) and a.id in self.closure_writes and \
+                    not (isinstance(func, ast.Name) and a.id == func.id):
+                self.need(a.id)
+                for n in self.closure_writes[a.id]:
+                    holders.append((a.id, n))
+                    if n not in writes:
+                        writes.append(n)
+        escaped = [(c, n) for c, n in holders if not (isinstance(func, ast.Name) and c == func.id)]
         for name in writes:
             f.push(name, s.lineno)
             self.extra_loop_assigned.add(name)  # force the push: the call reassigns it
             self.need(name)
         f.push(pb, s.lineno)  # popped after y: pushed before it
+        if self.try_depth:
+            # if the call raises, the handler's backward must not find the pullback of an
+            # earlier pass of this statement (its backward would run twice)
+            f.add(f"{pb} = None", s.lineno)
         f.push(y, s.lineno)
         self.mark_loop_assigned(y)
         self.mark_loop_assigned(pb)
@@ -599,9 +651,13 @@ class Generator:
         else:
             g = "None"
             b.pop(y, s.lineno)
-        for name in writes:  # the closure's backward takes the variable's cotangent
+        put = set()
+        for holder, name in holders:  # the closure's backward takes the variable's cotangent
+            if name in put:
+                continue
+            put.add(name)
             d = self.adj(name)
-            b.add(f"_put_cell_ct({func.id}, {name!r}, {d})", s.lineno)
+            b.add(f"_put_cell_ct({holder}, {name!r}, {d})", s.lineno)
             b.add(f"{d} = {self.zero(name)}", s.lineno)
         b.add(f"if {pb} is not None:", s.lineno)
         cts, kwcts = self.fresh("cts"), self.fresh("kw")
@@ -643,6 +699,18 @@ class Generator:
                     b.add(f"{d} += {expr} or 0.0", s.lineno)
                 else:
                     b.add(f"{d} = _acc({name}, {d}, {expr})", s.lineno)
+        taken = set()
+        for holder, name in escaped:  # left on the cell: the value before the call's
+            if name in taken:
+                continue
+            taken.add(name)
+            self.need(name)
+            d = self.adj(name)
+            expr = f"_cell_ct({holder}, {name!r})"
+            if name in self.a.scalar:
+                b.add(f"{d} += {expr} or 0.0", s.lineno)
+            else:
+                b.add(f"{d} = _acc({name}, {d}, {expr})", s.lineno)
         b.pop(pb, s.lineno)
         for name in reversed(writes):
             b.pop(name, s.lineno)
@@ -1210,7 +1278,10 @@ def generate(fn: ast.FunctionDef, analysis: Analysis, resolve, filename: str, so
         if d not in single_use:  # those are written before they are read
             bwd.add(f"{d} = {'0.0' if kind == 'scalar' else 'None'}", fn.lineno)
     for k, v in enumerate(analysis.free):
-        if v in written_free and v in gen.adjoint_names:  # the caller's cotangent comes in
+        # the caller's cotangent comes in (the dispatcher takes every cell's when the
+        # function writes some): a written variable's is consumed by the backward, a read
+        # one's passes through, added to what this call's reads contribute
+        if written_free and v in gen.adjoint_names:
             bwd.add(f"if _dfree is not None and _dfree[{k}] is not None:", fn.lineno)
             bwd.add(f"{gen.adjoint_names[v]} = _dfree[{k}]", fn.lineno, 1)
     param_adjoints = [gen.adjoint_names.get(p, "None") for p in analysis.params]
@@ -1218,7 +1289,9 @@ def generate(fn: ast.FunctionDef, analysis: Analysis, resolve, filename: str, so
         # the **kwargs dict is made by the call: its shadow goes back by value
         kw = fn.args.kwarg.arg
         param_adjoints[-1] = f"_take({kw}, {gen.adjoint_names[kw]})"
-    free_adjoints = [gen.adjoint_names.get(v, "None") for v in analysis.free]
+    free_adjoints = [gen.adjoint_names.get(v, f"_dfree[{k}] if _dfree is not None else None"
+                                           if written_free else "None")
+                     for k, v in enumerate(analysis.free)]
     bwd.extend(body_b, 0)
     pa = ", ".join(param_adjoints) + ("," if len(param_adjoints) == 1 else "")
     fa = ", ".join(free_adjoints) + ("," if len(free_adjoints) == 1 else "")
