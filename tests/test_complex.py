@@ -714,10 +714,6 @@ def test_numpy_scalar_method_rules(method, x, args):
     check_rule(method, x, *args)
 
 
-@pytest.mark.xfail(raises=TypeError, reason=(
-    "forward mode sends a NumPy scalar's method to np.ndarray's descriptor "
-    "(runtime/tangents.py call_method, rules/higher.py _method_kind): "
-    "np.ndarray.conj(np.complex128(...)) raises TypeError"))
 def test_numpy_scalar_methods_forward():
     z = np.array([1 + 2j, 0.3 - 0.1j])
     v = np.array([0.5 + 1j, -1j])

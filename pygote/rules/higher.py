@@ -825,7 +825,7 @@ def _method_kind(obj, name):
             (isinstance(obj, dict) and (dict, name) in _METHODS):
         return "special"
     if isinstance(obj, (np.ndarray, np.generic)):
-        func = getattr(np.ndarray, name, None)
+        func = getattr(np.generic if isinstance(obj, np.generic) else np.ndarray, name, None)
         rule = RULES.get(func) if func is not None else None
         if rule is not None:
             return "array_rule"
@@ -933,7 +933,9 @@ def fwd_method_bound(obj, dobj, name, args, targs, kwargs, tkw):
 
 
 def _method_target(obj, name):
-    if isinstance(obj, (np.ndarray, np.generic)):
+    if isinstance(obj, np.generic):
+        return getattr(np.generic, name)
+    if isinstance(obj, np.ndarray):
         return getattr(np.ndarray, name)
     return getattr(type(obj), name)
 

@@ -706,7 +706,8 @@ def call_method(obj, dobj, name, args, targs, kwargs=None, tkw=None):
             return special(obj, dobj, args, targs, kwargs or {}, tkw)
         return special(obj, dobj, args, targs, kwargs or {})
     if t is ndarray or isinstance(obj, (ndarray, np.generic)):
-        func = getattr(ndarray, name, None)
+        # a NumPy scalar's methods are np.generic's descriptors, with rules of their own
+        func = getattr(np.generic if isinstance(obj, np.generic) else ndarray, name, None)
         rule = RULES.get(func) if func is not None else None
         if rule is not None:
             return call(func, (obj,) + tuple(args), (dobj,) + tuple(targs), kwargs, tkw)
