@@ -12,7 +12,11 @@ Used by ``test_random_programs.py``. Two Hypothesis strategies:
   assignment and conditional expressions.
 * ``numpy_programs()``: the same scalar grammar plus arrays of length 3: elementwise
   arithmetic and ufuncs, ``np.sum``, ``np.dot``, indexing ``a[i]`` (constant, negative or
-  loop index), in-place ``a[i] = expr`` and ``a += b`` on local copies (``a = x.copy()``).
+  loop index), in-place ``a[i] = expr`` and ``a += b`` on local copies (``a = x.copy()``),
+  writes through views (``w = a[i:j]; w[k] = expr; w += expr``, a write to ``a`` read back
+  through ``w``, then reads of ``a``), and local lists (``append``, also in a loop, of
+  floats or arrays; ``pop()``; ``lst[k] = expr``; ``lst[k] += expr``; read back with
+  ``sum(lst)`` or ``lst[k]``).
 
 Each generated program is rendered twice from the same tree: the plain source (compiled
 under a file name derived from its text, registered in ``linecache`` so pygote can read it,
@@ -604,7 +608,8 @@ class NumpyGen(Gen):
         return super().compound(sc, depth, kind, need_var)
 
     def stmt_kinds(self, sc):
-        extra = ["arr_new", "setitem", "setitem", "arr_aug", "arr_assign"] if sc.mutable else []
+        extra = ["arr_new", "setitem", "setitem", "arr_aug", "arr_assign", "view", "view",
+                 "list"] if sc.mutable else []
         return super().stmt_kinds(sc) + extra
 
     def do_stmt(self, sc, kind):
@@ -629,7 +634,112 @@ class NumpyGen(Gen):
             if not value.kids:
                 return [Stmt(f"{self.pick(sc.mutable)} = {{0}}.copy()", value)]
             return [Stmt(f"{self.pick(sc.mutable)} = {{0}}", value)]
+        if kind == "view":
+            return self.view_stmts(sc)
+        if kind == "list":
+            return self.list_stmts(sc)
         return super().do_stmt(sc, kind)
+
+    def view_stmts(self, sc):
+        """``w = m[i:j]`` (a basic slice of a local array: a view), writes through it
+        (``w[k] = e``, ``w += e``, ``w *= m2[i:j]``...), optionally a write to ``m`` read
+        back through ``w``, then a float that reads ``m``. The view is not kept in scope."""
+        m = self.pick(sc.mutable)
+        i, j = sorted(self.draw(st.lists(st.integers(0, 3), min_size=2, max_size=2,
+                                         unique=True)))
+        n = j - i
+        w = self.ctx.fresh("w")
+        slices = [f"{i}:{j}", f"{i}:{j}", f"{i - 3}:" if j == 3 else f"{i - 3}:{j - 3}"]
+        if i == 0:
+            slices.append(f":{j}")
+        if j == 3:
+            slices.append(f"{i}:")
+        sl = self.pick(slices)
+        out = [Stmt(f"{w} = {m}[{sl}]")]
+        for _ in range(self.upto(1, 2)):
+            kind = self.pick(["item", "item", "aug", "aug_arr"])
+            if kind == "item":
+                out.append(Stmt(f"{w}[{self.pick(list(range(n)) + [-1])}] = {{0}}",
+                                self.expr(sc, 2)))
+            elif kind == "aug":
+                out.append(Stmt(f"{w} {self.pick(['+=', '-=', '*='])} {{0}}", self.expr(sc, 2)))
+            else:
+                src = self.pick(sc.arrays)
+                out.append(Stmt(f"{w} {self.pick(['+=', '-=', '*='])} {{0}}[{i}:{j}]",
+                                leaf(src)))
+        name = self.new_float(sc)
+        if self.flag():  # write to the base, read it back through the view
+            out.append(Stmt(f"{m}[{i + self.upto(0, n - 1)}] = {{0}}", self.expr(sc, 2)))
+            out.append(Stmt(f"{name} = np.sum({w}) * {{0}}", self.expr(sc, 1)))
+        else:
+            out.append(Stmt(f"{name} = {{0}} + {m}[{self.index(sc)}]", self.expr(sc, 1)))
+        sc.floats.append(name)
+        return out
+
+    def list_array(self, sc):
+        """An array to put in a list: a bare local array is appended as is (the list
+        aliases it), a bare argument is copied (list writes must not reach the caller)."""
+        value = self.aexpr(sc, 2)
+        if not value.kids and value.fmt not in sc.mutable:
+            return Node("{0}.copy()", value)
+        return value
+
+    def list_stmts(self, sc):
+        """A local list of floats (or of arrays): ``append`` (also in a ``for`` loop),
+        ``pop()``, ``lst[k] = e``, read back with ``sum(lst)`` or ``lst[k]`` into a new float.
+        The list is not kept in scope."""
+        arrays = self.upto(0, 2) == 0
+        item = (lambda: self.list_array(sc)) if arrays else (lambda: self.expr(sc, 2))
+        name = self.ctx.fresh("l")
+        out = []
+        n = 0
+        if self.flag():
+            out.append(Stmt(f"{name} = [{{0}}]", item()))
+            n = 1
+        else:
+            out.append(Stmt(f"{name} = []"))
+        for _ in range(self.upto(1, 2)):
+            if self.flag():
+                out.append(Stmt(f"{name}.append({{0}})", item()))
+                n += 1
+            else:
+                var = self.ctx.fresh("i")
+                k = self.upto(1, 3)
+                inner = sc.child(ints=sc.ints + [var], loop_k=sc.loop_k + [(var, k)])
+                out.append(For(var, k, [Stmt(f"{name}.append({{0}})",
+                                             self.list_array(inner) if arrays
+                                             else self.expr(inner, 2))]))
+                n += k
+        ops = ["pop", "set", "aug", "none"]
+        for _ in range(self.upto(0, 2)):
+            op = self.pick(ops)
+            if op == "pop" and n > 1:
+                if not arrays and self.flag():
+                    popped = self.new_float(sc)
+                    out.append(Stmt(f"{popped} = {name}.pop()"))
+                    sc.floats.append(popped)
+                else:
+                    out.append(Stmt(f"{name}.pop()"))
+                n -= 1
+            elif op in ("set", "aug"):
+                k = self.pick(list(range(n)) + [-1])
+                value = item()
+                if op == "aug":
+                    out.append(Stmt(f"{name}[{k}] {self.pick(['+=', '-=', '*='])} {{0}}", value))
+                else:
+                    out.append(Stmt(f"{name}[{k}] = {{0}}", value))
+        res = self.new_float(sc)
+        k = self.pick(list(range(n)) + [-1])
+        if arrays:
+            out.append(Stmt(f"{res} = " + self.pick([
+                f"np.sum(sum({name}))", f"np.dot({name}[{k}], {name}[0])",
+                f"np.sum({name}[{k}] * {name}[-1])", f"{name}[{k}][{self.index(sc)}]"])))
+        else:
+            out.append(Stmt(f"{res} = " + self.pick([
+                f"sum({name})", f"sum({name}) * {name}[{k}]", f"{name}[{k}]",
+                f"{name}[{k}] - {name}[0]"])))
+        sc.floats.append(res)
+        return out
 
     def program(self):
         helpers = []

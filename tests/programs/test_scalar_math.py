@@ -314,3 +314,14 @@ CASES = [
 @pytest.mark.parametrize("program, args", params(CASES))
 def test_scalar_math(program, args):
     assert_gradient_matches(program, *args)
+
+
+def negative_constant_power(x):
+    # regression: `-(-0.7) ** 2` is -((-0.7) ** 2); folding -0.7 must not turn it into +0.49
+    return x * (-(-0.7) ** 2) + x ** (-(-0.7) ** 2) + (-2) ** 2 * x
+
+
+def test_negative_constant_base_of_a_power():
+    from .fd import assert_gradient_matches
+
+    assert_gradient_matches(negative_constant_power, 2.0)

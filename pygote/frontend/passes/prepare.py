@@ -98,6 +98,17 @@ class _SignedConstants(ast.NodeTransformer):
             return ast.copy_location(ast.Constant(folded), node)
         return node
 
+    def visit_BinOp(self, node):
+        # `(-0.7) ** 2`: a negative constant as the base of a power stays `-(0.7)`, because
+        # ast.unparse would write the folded form as `-0.7 ** 2`, which is -(0.7 ** 2)
+        self.generic_visit(node)
+        left = node.left
+        if (isinstance(node.op, ast.Pow) and isinstance(left, ast.Constant)
+                and type(left.value) in (int, float) and left.value < 0):
+            node.left = ast.copy_location(
+                ast.UnaryOp(ast.USub(), ast.copy_location(ast.Constant(-left.value), left)), left)
+        return node
+
 
 def _fold_signed_constants(fn: ast.FunctionDef) -> None:
     for i, statement in enumerate(fn.body):
