@@ -127,7 +127,7 @@ def _kind(f, args, kwargs):
         return "class"
     if isinstance(f, (staticmethod, classmethod)):
         return "static"
-    if type(getattr(t, "__call__", None)).__name__ == "function":
+    if type(getattr(t, "__call__", None)).__name__ == "function":  # noqa: B004 (the method itself)
         return "callable"
     if getattr(f, "__wrapped__", None) is not None:
         return "wrapped"
