@@ -105,3 +105,25 @@ pg.show_adjoint(horner, 0.5, [1.0, 2.0, 3.0])
 dx, dcoefficients = pg.gradient(horner, 0.5, [1.0, 2.0, 3.0])
 print(f"horner(x, [1, 2, 3]) = x^2 + 2x + 3: d/dx at 0.5 = {dx} (closed form 2*0.5 + 2 = 3.0)")
 print(f"d/dcoefficients = {dcoefficients} (closed form [x^2, x, 1] = [0.25, 0.5, 1.0])")
+
+
+banner("5. Forward mode, higher order, mixed mode")
+y, dy = pg.jvp(horner, (0.5, [1.0, 2.0, 3.0]), (1.0, [0.0, 0.0, 0.0]))
+print(f"jvp of horner at 0.5 along x: {dy} (closed form 3.0), no tape, one pass")
+d3 = pg.grad(pg.grad(pg.grad(math.sin)))
+print(f"sin'''(0.3) = {d3(0.3):.12f}   -cos(0.3) = {-math.cos(0.3):.12f}")
+confused = pg.grad(lambda x: x * pg.grad(lambda y: x * y)(1.0))(4.0)
+print(f"d/dx [x * d/dy (x * y)] at x = 4: {confused} (closed form 2x = 8; no perturbation confusion)")
+
+
+def energy(x):
+    return np.sum(np.tanh(x) ** 2) + 0.25 * np.sum(x ** 4)
+
+
+x = np.array([0.3, -0.8, 1.1])
+H = pg.hessian(energy)(x)
+t = np.tanh(x)
+closed = np.diag(2 * (1 - t ** 2) * (1 - 3 * t ** 2) + 3 * x ** 2)
+print("Hessian of sum(tanh(x)^2) + sum(x^4)/4 (reverse over forward):")
+print(np.round(H, 8))
+print(f"largest difference from the closed form: {np.max(np.abs(H - closed)):.2e}")
