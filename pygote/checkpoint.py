@@ -71,19 +71,28 @@ def _checkpoint_forward(args, targs, kwargs, tkw):
     return tangents.call(args[0].f, tuple(args[1:]), tuple(targs[1:]), kwargs or None, tkw)
 
 
-def checkpoint_loop(step: Callable, state: Any, n_steps: int, snapshots: int | None = None):
+def checkpoint_loop(step: Callable, state: Any, n_steps: int, snapshots: int | None = None,
+                    policy: str = "revolve"):
     """``for _ in range(n_steps): state = step(state)``, returning the final state; its
     reverse pass keeps at most ``snapshots`` states (default ``ceil(log2(n_steps))``) and
     recomputes steps by the binomial schedule instead of storing each step's intermediates.
+    ``policy`` names the schedule: ``"revolve"`` (alias ``"binomial"``), the only one.
 
     >>> import pygote as pg
     >>> pg.gradient(lambda x: pg.checkpoint_loop(lambda s: s * 1.01, x, 100), 1.0)[0]
     ... # doctest: +ELLIPSIS
     2.704...
     """
+    _check_policy(policy)
     for _ in range(n_steps):
         state = step(state)
     return state
+
+
+def _check_policy(policy):
+    if policy not in ("revolve", "binomial"):
+        raise ValueError(f"pg.checkpoint_loop: unknown policy {policy!r}; the schedule is "
+                         "'revolve' (binomial checkpointing)")
 
 
 def _advance(step, state, k):
@@ -135,6 +144,7 @@ def _reverse(step, a, b, state_a, g, s):
 def _loop_record(args, kwargs):
     step, state, n_steps = args[:3]
     snapshots = args[3] if len(args) > 3 else kwargs.get("snapshots")
+    _check_policy(args[4] if len(args) > 4 else kwargs.get("policy", "revolve"))
     if snapshots is None:
         snapshots = max(1, math.ceil(math.log2(max(n_steps, 2))))
     final = _advance(step, state, n_steps)

@@ -102,3 +102,11 @@ def test_binomial_schedule_cuts_peak_memory_tenfold():
     g_sched, peak_sched = _peak(lambda: pg.grad(scheduled_loop)(u0, n))
     np.testing.assert_allclose(g_sched, g_plain, rtol=1e-10, atol=1e-12)
     assert peak_sched <= peak_plain / 10, (peak_sched, peak_plain)
+
+
+def test_checkpoint_loop_policy_keyword():
+    u0 = np.sin(np.linspace(0, 3, 12))
+    g = pg.grad(lambda u: np.sum(pg.checkpoint_loop(heat_step, u, 9, 2, policy="binomial") ** 2))
+    np.testing.assert_allclose(g(u0), pg.grad(plain_loop)(u0, 9), rtol=1e-12)
+    with pytest.raises(ValueError, match="policy"):
+        pg.checkpoint_loop(heat_step, u0, 3, policy="sqrt")
