@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from pygote.rules.registry import rule_for
+from pygote.rules.transpose import pairing
 from pygote.runtime.values import fit, fit_tangent, is_differentiable
 
 __all__ = ["check_rule", "check_grads", "random_like", "inner"]
@@ -217,17 +218,17 @@ def check_grads(f, args, order: int = 1, modes=("rev",), atol: float = 1e-6,
         tangents[i] = _replace(tangents[i], path, v)
 
     def weighted(*xs):
-        return inner_real(u, f(*xs))
+        return pairing(u, f(*xs))
 
     def reverse_value(*xs):
         grads = gradient(weighted, *xs)
         total = 0.0
         for (i, path, _), v in zip(leaves, directions):
-            total = total + inner_real(_get(grads[i], path), v)
+            total = total + pairing(_get(grads[i], path), v)
         return total
 
     def forward_value(*xs):
-        return inner_real(u, jvp(f, xs, tuple(tangents))[1])
+        return pairing(u, jvp(f, xs, tuple(tangents))[1])
 
     for mode in modes:
         value = reverse_value if mode == "rev" else forward_value
@@ -238,18 +239,6 @@ def check_grads(f, args, order: int = 1, modes=("rev",), atol: float = 1e-6,
         if order > 1:
             check_grads(value, args, order - 1, modes, atol=atol * 10, rtol=rtol * 10,
                         eps=max(eps, 1e-5), seed=seed + 1)
-
-
-def inner_real(a, b):
-    """``Re <a, b>`` written with operations pygote differentiates (for order > 1)."""
-    if a is None or b is None:
-        return 0.0
-    if isinstance(a, (list, tuple)):
-        total = 0.0
-        for x, y in zip(a, b):
-            total = total + inner_real(x, y)
-        return total
-    return np.real(np.sum(np.conj(a) * b))
 
 
 def _zeros_like_tree(x):

@@ -17,17 +17,17 @@ import numpy as np
 from pygote.rules.registry import nondifferentiable
 from pygote.runtime.values import zeros_like
 
-__all__ = ["vjp_from_jvp", "jvp_from_vjp", "jvp_from_pullback"]
+__all__ = ["vjp_from_jvp", "jvp_from_vjp", "jvp_from_pullback", "pairing"]
 
 
-def _pairing(a, b):
+def pairing(a, b):
     """``Re <a, b>`` (None is zero), in operations pygote differentiates."""
     if a is None or b is None:
         return 0.0
     if isinstance(a, (tuple, list)):
         total = 0.0
         for x, y in zip(a, b):
-            total = total + _pairing(x, y)
+            total = total + pairing(x, y)
         return total
     return np.real(np.sum(np.conj(a) * b))
 
@@ -48,11 +48,11 @@ nondifferentiable(_zeros)
 def vjp_from_jvp(rule, fixed, primals, g):
     """Cotangents of ``primals`` for output cotangent ``g`` of a function whose forward
     rule is ``rule(*fixed, primals, tangents) -> (y, dy)`` (JAX's convention)."""
-    def pairing(*tangents):
+    def paired(*tangents):
         _, dy = rule(*fixed, tuple(primals), tangents)
-        return _pairing(g, dy)
+        return pairing(g, dy)
 
-    return _gradient(pairing, _zeros(primals))
+    return _gradient(paired, _zeros(primals))
 
 
 def jvp_from_vjp(bwd, fixed, residuals, ans, tangents):
@@ -66,10 +66,10 @@ def jvp_from_vjp(bwd, fixed, residuals, ans, tangents):
 
 def jvp_from_pullback(pullback, ans, tangents):
     """Tangent of ``ans`` for input ``tangents``, from ``pullback(u) -> cotangents``."""
-    def pairing(u):
+    def paired(u):
         cts = pullback(u)
         if not isinstance(cts, (tuple, list)):
             cts = (cts,)
-        return _pairing(cts, tangents)
+        return pairing(cts, tangents)
 
-    return _gradient(pairing, _zeros((ans,)))[0]
+    return _gradient(paired, _zeros((ans,)))[0]

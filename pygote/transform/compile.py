@@ -237,16 +237,27 @@ def transform(fn, arg_types=(), kwarg_names=(), nargs=None, constant=(), top=Fal
     src = _WithNormalized(src, node)
     free = list(fn.__code__.co_freevars)
     params = _params(node.args)
+    scalar_params, float_sequences, constant_params, resolve = _specialization(
+        fn, node, arg_types, kwarg_names, nargs, constant)
+    analysis = analyse(node, free, scalar_params, resolve, _is_nondifferentiable,
+                       constant_params, free_active=not top, float_sequences=float_sequences)
+    gen = generate(node, analysis, resolve, src.filename, src.lines, RULES, _is_nondifferentiable)
+    return _compile(fn, gen, src, params, analysis)
+
+
+def _specialization(fn, node, arg_types, kwarg_names, nargs, constant):
+    """What a call pattern fixes, for both transforms: the scalar parameters, the float
+    sequences, the constant parameters (left to their defaults, or known constant by the
+    caller) and how the function's globals and builtins resolve."""
+    from pygote.frontend.source import KNOWN_SOURCES
+
     positional = [a.arg for a in node.args.posonlyargs + node.args.args]
     scalar_params = {p for p, t in zip(positional, arg_types) if t in _SCALAR_TYPES}
     float_sequences = {p for p, t in zip(positional, arg_types) if type(t) is tuple}
-    # parameters left to their defaults are constants of this call pattern
-    from pygote.frontend.source import KNOWN_SOURCES
-
     if nargs is None or fn.__code__ in KNOWN_SOURCES:
         # a def inside differentiated code may take defaults computed from active values
         constant_params = set()
-    else:
+    else:  # parameters left to their defaults are constants of this call pattern
         defaults = dict(zip(reversed(positional), reversed(fn.__defaults__ or ())))
         defaults.update(fn.__kwdefaults__ or {})
         constant_params = {p for p in positional[nargs:] + [k.arg for k in node.args.kwonlyargs]
@@ -266,10 +277,38 @@ def transform(fn, arg_types=(), kwarg_names=(), nargs=None, constant=(), top=Fal
             return g[name]
         return builtin_ns.get(name)
 
-    analysis = analyse(node, free, scalar_params, resolve, _is_nondifferentiable,
-                       constant_params, free_active=not top, float_sequences=float_sequences)
-    gen = generate(node, analysis, resolve, src.filename, src.lines, RULES, _is_nondifferentiable)
-    return _compile(fn, gen, src, params, analysis)
+    return scalar_params, float_sequences, constant_params, resolve
+
+
+def _factory(fn, closure_names, pieces, src, show):
+    """Compile generated functions inside a factory whose locals are ``closure_names``
+    (so they become closure cells), with the user's file name and line numbers.
+
+    ``pieces`` are ``(text, user line of each line)``; returns the parsed tree and the code
+    objects of the generated functions by name."""
+    lines = ["def _pygote_factory():", "    " + " = ".join(closure_names + ["None"])]
+    origin = [src.firstlineno, src.firstlineno]
+    for text, where_from in pieces:
+        for line, lineno in zip(text.split("\n"), where_from):
+            lines.append("    " + line)
+            origin.append(lineno)
+    lines.append("    return " + ", ".join(closure_names))
+    origin.append(src.firstlineno)
+    try:
+        tree = ast.parse("\n".join(lines))
+    except SyntaxError as exc:  # a generator bug: say so plainly
+        raise DifferentiationError(
+            f"internal error: pygote generated invalid code for {fn.__qualname__} ({exc}). "
+            f"Please report it with {show}'s output."
+        ) from None
+    for node in ast.walk(tree):
+        if hasattr(node, "lineno") and node.lineno is not None:
+            node.lineno = origin[node.lineno - 1]
+            end = getattr(node, "end_lineno", None)
+            node.end_lineno = max(origin[end - 1] if end else node.lineno, node.lineno)
+    code = compile(tree, src.filename, "exec")
+    factory = next(c for c in code.co_consts if isinstance(c, types.CodeType))
+    return tree, {c.co_name: c for c in factory.co_consts if isinstance(c, types.CodeType)}
 
 
 class _WithNormalized:
@@ -294,34 +333,9 @@ def _params(args: ast.arguments) -> list:
 
 def _compile(fn, gen, src, params, analysis) -> Adjoint:
     closure_names = list(HELPERS) + list(gen.constants) + list(fn.__code__.co_freevars)
-    lines = ["def _pygote_factory():"]
-    origin = [src.firstlineno]
-    lines.append("    " + " = ".join(closure_names + ["None"]))
-    origin.append(src.firstlineno)
-    for text, where_from in ((gen.forward, gen.forward_lines), (gen.backward, gen.backward_lines)):
-        for line, lineno in zip(text.split("\n"), where_from):
-            lines.append("    " + line)
-            origin.append(lineno)
-    lines.append("    return " + ", ".join(closure_names))
-    origin.append(src.firstlineno)
-    text = "\n".join(lines)
-    try:
-        tree = ast.parse(text)
-    except SyntaxError as exc:  # a generator bug: say so plainly
-        raise DifferentiationError(
-            f"internal error: pygote generated invalid code for {fn.__qualname__} ({exc}). "
-            "Please report it with pg.show_adjoint's output."
-        ) from None
-    for node in ast.walk(tree):
-        if hasattr(node, "lineno") and node.lineno is not None:
-            node.lineno = origin[node.lineno - 1]
-            end = getattr(node, "end_lineno", None)
-            node.end_lineno = origin[end - 1] if end else node.lineno
-            if node.end_lineno < node.lineno:
-                node.end_lineno = node.lineno
-    code = compile(tree, src.filename, "exec")
-    factory = next(c for c in code.co_consts if isinstance(c, types.CodeType))
-    codes = {c.co_name: c for c in factory.co_consts if isinstance(c, types.CodeType)}
+    tree, codes = _factory(fn, closure_names, ((gen.forward, gen.forward_lines),
+                                               (gen.backward, gen.backward_lines)),
+                           src, "pg.show_adjoint")
     name = src.node.name
     adjoint = object.__new__(Adjoint)
     adjoint.forward_code = codes[f"{name}_forward"]
@@ -457,29 +471,8 @@ def transform_forward(fn, arg_types=(), kwarg_names=(), nargs=None, constant=())
     cell_of = tangent_cells(fn.__code__)
     cells = set(cell_of.values()) - {None}
     free = [v for v in freevars if v not in cells]
-    positional = [a.arg for a in node.args.posonlyargs + node.args.args]
-    scalar_params = {p for p, t in zip(positional, arg_types) if t in _SCALAR_TYPES}
-    float_sequences = {p for p, t in zip(positional, arg_types) if type(t) is tuple}
-    constant_params = set()
-    from pygote.frontend.source import KNOWN_SOURCES
-
-    if nargs is not None and fn.__code__ not in KNOWN_SOURCES:
-        defaults = dict(zip(reversed(positional), reversed(fn.__defaults__ or ())))
-        defaults.update(fn.__kwdefaults__ or {})
-        constant_params = {p for p in positional[nargs:] + [k.arg for k in node.args.kwonlyargs]
-                           if p not in kwarg_names and p in defaults}
-        scalar_params |= {p for p in constant_params if type(defaults[p]) in _SCALAR_TYPES}
-    constant_params |= {positional[i] for i in constant if i < len(positional)}
-    g = fn.__globals__
-    builtin_ns = g.get("__builtins__", builtins)
-    if isinstance(builtin_ns, types.ModuleType):
-        builtin_ns = builtin_ns.__dict__
-
-    def resolve(name):
-        if name in g:
-            return g[name]
-        return builtin_ns.get(name)
-
+    scalar_params, float_sequences, constant_params, resolve = _specialization(
+        fn, node, arg_types, kwarg_names, nargs, constant)
     free_active = bool(cells)
     analysis = analyse(node, free, scalar_params, resolve, _is_nondifferentiable,
                        constant_params, free_active=free_active,
@@ -521,27 +514,7 @@ def tangent_cells(code) -> dict:
 
 def _compile_forward(fn, gen, src) -> Tangent:
     closure_names = list(FORWARD_HELPERS) + list(gen.constants) + list(fn.__code__.co_freevars)
-    lines = ["def _pygote_factory():", "    " + " = ".join(closure_names + ["None"])]
-    origin = [src.firstlineno, src.firstlineno]
-    for line, lineno in zip(gen.source.split("\n"), gen.lines):
-        lines.append("    " + line)
-        origin.append(lineno)
-    lines.append("    return " + ", ".join(closure_names))
-    origin.append(src.firstlineno)
-    try:
-        tree = ast.parse("\n".join(lines))
-    except SyntaxError as exc:
-        raise DifferentiationError(
-            f"internal error: pygote generated invalid forward code for {fn.__qualname__} "
-            f"({exc}). Please report it with pg.show_jvp's output.") from None
-    for node in ast.walk(tree):
-        if hasattr(node, "lineno") and node.lineno is not None:
-            node.lineno = origin[node.lineno - 1]
-            end = getattr(node, "end_lineno", None)
-            node.end_lineno = max(origin[end - 1] if end else node.lineno, node.lineno)
-    code = compile(tree, src.filename, "exec")
-    factory = next(c for c in code.co_consts if isinstance(c, types.CodeType))
-    codes = {c.co_name: c for c in factory.co_consts if isinstance(c, types.CodeType)}
+    tree, codes = _factory(fn, closure_names, ((gen.source, gen.lines),), src, "pg.show_jvp")
     entry = object.__new__(Tangent)
     entry.jvp_code = codes[f"{src.node.name}_jvp"]
     TANGENT_SOURCE[entry.jvp_code] = fn.__code__

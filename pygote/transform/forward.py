@@ -25,10 +25,11 @@ from __future__ import annotations
 import ast
 import operator
 
-from pygote.analysis.activity import Analysis, resolve_callee
+from pygote.analysis.activity import Analysis
 from pygote.errors import DifferentiationError, where
 from pygote.transform.reverse import (
     _OP_SYMBOLS,
+    CodeWriter,
     SCALAR_TEMPLATES,
     _atom,
     _index_expr,
@@ -106,7 +107,7 @@ class ForwardGenerated:
         self.guards = guards
 
 
-class ForwardGenerator:
+class ForwardGenerator(CodeWriter):
     def __init__(self, fn: ast.FunctionDef, analysis: Analysis, resolve, filename,
                  freevars, is_nondiff, cell_of=None):
         self.fn = fn
@@ -149,42 +150,11 @@ class ForwardGenerator:
             self.tangent_names[name] = d
         return d
 
-    def const(self, value, stem="_K") -> str:
-        key = id(value)
-        name = self.const_ids.get(key)
-        if name is None:
-            name = f"{stem}{len(self.constants)}"
-            while name in self.used_names:
-                name += "_"
-            self.used_names.add(name)
-            self.constants[name] = value
-            self.const_ids[key] = name
-        return name
-
-    def active(self, node) -> bool:
-        return isinstance(node, ast.Name) and node.id in self.a.active
-
-    def scalar(self, node) -> bool:
-        if isinstance(node, ast.Constant):
-            return type(node.value) in (int, float, bool)
-        return isinstance(node, ast.Name) and node.id in self.a.scalar
-
     def t(self, node) -> str:
         """The tangent of an atom as an expression (``None`` for constants)."""
-        if self.active(node):
+        if self.is_active(node):
             return self.tan(node.id)
         return "None"
-
-    def resolve_global(self, name):
-        return None if name in self.local else self.resolve(name)
-
-    def callee(self, func):
-        return resolve_callee(func, self.resolve_global)
-
-    def guard(self, func_node) -> None:
-        base = func_node.id if isinstance(func_node, ast.Name) else func_node.value.id
-        if base not in self.guards:
-            self.guards[base] = self.const(self.resolve_global(base), "_G")
 
     # ------------------------------------------------------------ blocks
 
@@ -233,27 +203,27 @@ class ForwardGenerator:
             return method(s, y, value)
         if isinstance(target, ast.Subscript):
             a, v = target.value, s.value
-            if not self.active(a) and not self.active(v):
+            if not self.is_active(a) and not self.is_active(v):
                 return self.plain(s)
             out = _Lines()
             idx = _index_expr(target.slice)
             call = f"_fsetitem({_atom(a)}, {self.t(a)}, {idx}, {_atom(v)}, {self.t(v)})"
-            out.add(f"{self.tan(a.id)} = {call}" if self.active(a) else call, s.lineno)
+            out.add(f"{self.tan(a.id)} = {call}" if self.is_active(a) else call, s.lineno)
             return out
         if isinstance(target, ast.Attribute):
             a, v = target.value, s.value
-            if not self.active(a) and not self.active(v):
+            if not self.is_active(a) and not self.is_active(v):
                 return self.plain(s)
             out = _Lines()
             call = f"_fsetattr({_atom(a)}, {self.t(a)}, {target.attr!r}, {_atom(v)}, {self.t(v)})"
-            out.add(f"{self.tan(a.id)} = {call}" if self.active(a) else call, s.lineno)
+            out.add(f"{self.tan(a.id)} = {call}" if self.is_active(a) else call, s.lineno)
             return out
         return self.plain(s)
 
     def a_Name(self, s, y, value):
         out = self.plain(s)
         if y in self.a.active:
-            if self.active(value):
+            if self.is_active(value):
                 out.add(f"{self.tan(y)} = {self.tan(value.id)}", s.lineno)
             else:
                 self.zero_init(out, y, s.lineno)
@@ -288,10 +258,10 @@ class ForwardGenerator:
         left, right = value.left, value.right
         a, b = _atom(left), _atom(right)
         operands = {n.id for n in (left, right) if isinstance(n, ast.Name)}
-        if (y in self.a.scalar and self.scalar(left) and self.scalar(right)
+        if (y in self.a.scalar and self.is_scalar(left) and self.is_scalar(right)
                 and sym in ("+", "-", "*", "/", "**")):
-            da = self.tan(left.id) if self.active(left) else None
-            db = self.tan(right.id) if self.active(right) else None
+            da = self.tan(left.id) if self.is_active(left) else None
+            db = self.tan(right.id) if self.is_active(right) else None
             if sym in ("+", "-"):
                 terms = ([da] if da else []) + ([f"{sym} {db}" if sym == "-" else db] if db else [])
                 if sym == "-" and not da:
@@ -332,7 +302,7 @@ class ForwardGenerator:
             self.zero_init(out, y, s.lineno)
             return out
         x = value.operand
-        if y in self.a.scalar and self.scalar(x) and isinstance(value.op, (ast.USub, ast.UAdd)):
+        if y in self.a.scalar and self.is_scalar(x) and isinstance(value.op, (ast.USub, ast.UAdd)):
             sign = "-" if isinstance(value.op, ast.USub) else ""
             return self.scalar_assign(s, y, f"{sign}{_atom(x)}", f"{sign}{self.t(x)}",
                                       operands={x.id})
@@ -350,7 +320,7 @@ class ForwardGenerator:
     a_Set = a_JoinedStr = a_Compare
 
     def a_Attribute(self, s, y, value):
-        if not self.active(value.value):
+        if not self.is_active(value.value):
             out = self.plain(s)
             self.zero_init(out, y, s.lineno)
             return out
@@ -363,7 +333,7 @@ class ForwardGenerator:
         return out
 
     def a_Subscript(self, s, y, value):
-        if not self.active(value.value):
+        if not self.is_active(value.value):
             out = self.plain(s)
             self.zero_init(out, y, s.lineno)
             return out
@@ -387,7 +357,7 @@ class ForwardGenerator:
     def a_Tuple(self, s, y, value):
         out = self.plain(s)
         if y in self.a.active:
-            if any(self.active(e.value if isinstance(e, ast.Starred) else e) for e in value.elts):
+            if any(self.is_active(e.value if isinstance(e, ast.Starred) else e) for e in value.elts):
                 items = self._items(value.elts)
                 text = f"({items},)" if isinstance(value, ast.Tuple) else f"[{items}]"
                 out.add(f"{self.tan(y)} = {text}", s.lineno)
@@ -400,7 +370,7 @@ class ForwardGenerator:
     def a_Dict(self, s, y, value):
         out = self.plain(s)
         if y in self.a.active:
-            if any(self.active(v) for v in value.values):
+            if any(self.is_active(v) for v in value.values):
                 parts = []
                 for k, v in zip(value.keys, value.values):
                     if k is None:
@@ -427,7 +397,7 @@ class ForwardGenerator:
         name = getattr(resolved, "__name__", None)
         if (resolved is not None and name in SCALAR_TEMPLATES and y in self.a.scalar
                 and len(call.args) == 1 and not call.keywords
-                and self.scalar(call.args[0]) and _is_template_function(resolved, name)):
+                and self.is_scalar(call.args[0]) and _is_template_function(resolved, name)):
             self.guard(func)
             x = call.args[0]
             template = SCALAR_TEMPLATES[name]
@@ -455,7 +425,7 @@ class ForwardGenerator:
             out.add(f"{y}, {d} = _fcall_method({_atom(obj)}, {self.t(obj)}, {func.attr!r}, "
                     f"{args_t}, {targs_t}{rest})", s.lineno)
         else:
-            if self.active(func):
+            if self.is_active(func):
                 if not rest:
                     rest = ", None, None"
                 rest += f", {self.t(func)}"
@@ -464,22 +434,16 @@ class ForwardGenerator:
             self.coerce(out, y, s.lineno)
         return out
 
-    def _is_module(self, node) -> bool:
-        if not isinstance(node, ast.Name):
-            return False
-        value = self.resolve_global(node.id)
-        return value is not None and type(value).__name__ == "module"
-
     def s_AugAssign(self, s):
         target = s.target
         y = target.id
         v = s.value
-        if y not in self.a.active and not self.active(v):
+        if y not in self.a.active and not self.is_active(v):
             return self.plain(s)
         sym = _OP_SYMBOLS[type(s.op)]
-        if (y in self.a.scalar and self.scalar(v) and sym in ("+", "-", "*", "/")):
+        if (y in self.a.scalar and self.is_scalar(v) and sym in ("+", "-", "*", "/")):
             d = self.tan(y)
-            dv = self.tan(v.id) if self.active(v) else None
+            dv = self.tan(v.id) if self.is_active(v) else None
             b = _atom(v)
             out = _Lines()
             if sym in ("+", "-"):
@@ -521,7 +485,7 @@ class ForwardGenerator:
         out = _Lines()
         x = s.target.id
         it = s.iter
-        if x in self.a.active and self.active(it):
+        if x in self.a.active and self.is_active(it):
             d = self.tan(x)
             out.add(f"for {x}, {d} in _fiter({_atom(it)}, {self.t(it)}):", s.lineno)
             if x in self.a.scalar:
@@ -560,7 +524,7 @@ class ForwardGenerator:
     def s_Delete(self, s):
         out = _Lines()
         for target in s.targets:
-            if isinstance(target, ast.Subscript) and self.active(target.value):
+            if isinstance(target, ast.Subscript) and self.is_active(target.value):
                 a = target.value.id
                 out.add(f"{self.tan(a)} = _fdelitem({a}, {self.tan(a)}, "
                         f"{_index_expr(target.slice)})", s.lineno)
@@ -591,7 +555,7 @@ class ForwardGenerator:
             refs = ", ".join(self.tan(n) for n in captured)
             out.add(f"{body_indent}if False:", s.lineno)
             out.add(f"{body_indent}    ({refs},)", s.lineno)
-        if any(self.active(d) for d in s.args.defaults):
+        if any(self.is_active(d) for d in s.args.defaults):
             refs = ", ".join(self.t(d) for d in s.args.defaults)
             out.add(f"_fdefaults({s.name}, ({refs},))", s.lineno)
         if s.name in self.a.active:

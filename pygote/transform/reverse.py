@@ -169,7 +169,53 @@ def _names_in(node) -> list:
     return [n.id for n in ast.walk(node) if isinstance(n, ast.Name)]
 
 
-class Generator:
+class CodeWriter:
+    """What both code generators share: constants bound as closure cells, global guards,
+    and questions about atoms (active? a real scalar? a module?).
+
+    Subclasses set ``a`` (the Analysis), ``resolve``, ``local``, ``used_names``,
+    ``constants``, ``const_ids`` and ``guards``."""
+
+    def const(self, value, stem="_K") -> str:
+        key = id(value)
+        name = self.const_ids.get(key)
+        if name is None:
+            name = f"{stem}{len(self.constants)}"
+            while name in self.used_names:
+                name += "_"
+            self.used_names.add(name)
+            self.constants[name] = value
+            self.const_ids[key] = name
+        return name
+
+    def is_active(self, node) -> bool:
+        return isinstance(node, ast.Name) and node.id in self.a.active
+
+    def is_scalar(self, node) -> bool:
+        if isinstance(node, ast.Constant):
+            return type(node.value) in (int, float, bool)
+        return isinstance(node, ast.Name) and node.id in self.a.scalar
+
+    def resolve_global(self, name):
+        return None if name in self.local else self.resolve(name)
+
+    def callee(self, func):
+        return resolve_callee(func, self.resolve_global)
+
+    def guard(self, func_node) -> None:
+        """Inline code relies on a global's transform-time value: check it at entry."""
+        base = func_node.id if isinstance(func_node, ast.Name) else func_node.value.id
+        if base not in self.guards:
+            self.guards[base] = self.const(self.resolve_global(base), "_G")
+
+    def _is_module(self, node) -> bool:
+        if not isinstance(node, ast.Name):
+            return False
+        value = self.resolve_global(node.id)
+        return value is not None and type(value).__name__ == "module"
+
+
+class Generator(CodeWriter):
     def __init__(self, fn: ast.FunctionDef, analysis: Analysis, resolve, filename, source_lines,
                  rules, nondifferentiable):
         self.fn = fn
@@ -290,18 +336,6 @@ class Generator:
                     and self.is_scalar(value.args[0]))
         return False
 
-    def const(self, value, stem="_K") -> str:
-        key = id(value)
-        name = self.const_ids.get(key)
-        if name is None:
-            name = f"{stem}{len(self.constants)}"
-            while name in self.used_names:
-                name += "_"
-            self.used_names.add(name)
-            self.constants[name] = value
-            self.const_ids[key] = name
-        return name
-
     def need(self, *names):
         for n in names:
             if n in self.local:
@@ -309,26 +343,6 @@ class Generator:
 
     def need_atoms(self, node):
         self.need(*_names_in(node))
-
-    def is_active(self, node) -> bool:
-        return isinstance(node, ast.Name) and node.id in self.a.active
-
-    def is_scalar(self, node) -> bool:
-        if isinstance(node, ast.Constant):
-            return type(node.value) in (int, float, bool)
-        return isinstance(node, ast.Name) and node.id in self.a.scalar
-
-    def resolve_global(self, name):
-        return None if name in self.local else self.resolve(name)
-
-    def callee(self, func):
-        return resolve_callee(func, self.resolve_global)
-
-    def guard(self, func_node) -> None:
-        """Inline code relies on a global's transform-time value: check it at entry."""
-        base = func_node.id if isinstance(func_node, ast.Name) else func_node.value.id
-        if base not in self.guards:
-            self.guards[base] = self.const(self.resolve_global(base), "_G")
 
     def mark_loop_assigned(self, name):
         if self.loop_depth:
@@ -715,12 +729,6 @@ class Generator:
         for name in reversed(writes):
             b.pop(name, s.lineno)
         return f, b
-
-    def _is_module(self, node) -> bool:
-        if not isinstance(node, ast.Name):
-            return False
-        value = self.resolve_global(node.id)
-        return value is not None and type(value).__name__ == "module"
 
     def a_Attribute(self, s, y, value):
         f, b = _Lines(), _Lines()
