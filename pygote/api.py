@@ -169,6 +169,7 @@ def pullback(f: Callable, *args: Any, **kwargs: Any):
         y, pb = _forward(f, args, kwargs)
     finally:
         journal.stop()
+    journal.seal(entries)
 
     def back(dy):
         grads = _backward(pb, args, dy)
@@ -209,6 +210,8 @@ def _value_and_gradients(f, args, kwargs, constant=(), has_aux=False):
         return y, back((_seed(f, y[0]), None) if has_aux else _seed(f, y))
     finally:
         journal.current = outer_journal
+    if entries:
+        journal.seal(entries)
     if has_aux:
         dy = (_seed(f, y[0]), None)
     else:
@@ -271,6 +274,8 @@ def _scalar_gradient(f, x):
         return _value_and_gradients(f, (x,), {})[1][0]
     finally:
         journal.current = outer_journal
+    if entries:
+        journal.seal(entries)
     if type(y) is not float:
         del _SCALAR_PLANS[f]
         return _value_and_gradients(f, (x,), {})[1][0]

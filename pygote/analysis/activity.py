@@ -22,6 +22,8 @@ import ast
 import math
 from dataclasses import dataclass, field
 
+import numpy as np
+
 __all__ = ["Analysis", "analyse", "SCALAR_FUNCTIONS"]
 
 # functions returning a real Python number when all their arguments are real numbers
@@ -208,6 +210,27 @@ def analyse(fn: ast.FunctionDef, free: list, scalar_params: set, resolve,
         return isinstance(value, ast.JoinedStr)
 
     c.edges = [(t, [] if blocks(v) else r, a and not blocks(v), v) for t, r, a, v in c.edges]
+
+    # an operator on an instance of a user class runs its dunder method, which may keep
+    # or write into its operands (``self.last = other``) or return one of them: for
+    # locals made by user callables, an operator is a call
+    def user_made(name):
+        for t, _, _, v in c.edges:
+            if t == name and isinstance(v, ast.Call):
+                func = resolve_callee(v.func, resolve_global)
+                module = getattr(func, "__module__", None) or ""
+                if func is None or not (module.split(".")[0] in ("numpy", "scipy", "math",
+                                                                 "cmath", "builtins")
+                                        or isinstance(func, np.ufunc)):
+                    return True
+        return False
+
+    objects = {n for n in assigned if user_made(n)}
+    if objects:
+        for i, (t, r, a, v) in enumerate(c.edges):
+            if isinstance(v, (ast.BinOp, ast.UnaryOp)) and objects & set(r):
+                c.mutations.extend((n, r) for n in r if n in objects)
+                c.edges[i] = (t, r, True, v)
 
     # ---- activity: forward over assignments, backward over mutation and aliasing
     active = (set(params) - set(constant_params)) | (set(free) if free_active else set())

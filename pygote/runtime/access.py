@@ -19,7 +19,7 @@ from pygote.runtime.shadows import acc, is_mutable, peek, set_shadow, take
 from pygote.runtime.values import fit
 
 __all__ = [
-    "getitem", "acc_getitem", "setitem", "setitem_back", "getattr_", "acc_attr",
+    "getitem", "acc_getitem", "getitem_back", "acc_item", "setitem", "setitem_back", "getattr_", "acc_attr",
     "setattr_", "setattr_back", "augassign", "augassign_back", "AUG_OPS",
 ]
 
@@ -93,6 +93,34 @@ def acc_getitem(x, dx, index, g, record=None):
     return dx
 
 
+def acc_item(y, dy, g, x, index):
+    """Add cotangent ``g`` into the adjoint of ``y = x[index]`` (``x`` and ``index`` as they
+    were when ``y`` was read): for a view of an array that owns its memory, straight into
+    that region of the array's shadow (which is where ``acc`` would put it, without working
+    out the view's offset)."""
+    if (type(y) is ndarray and y.base is x and type(x) is ndarray and x.base is None
+            and (x.flags.c_contiguous or x.flags.f_contiguous)):
+        g = fit(g, y)
+        if g is not None:
+            shadows.array_shadow(x, create=True)[index] += g
+        return dy
+    return acc(y, dy, g)
+
+
+def getitem_back(x, dx, index, y, dy, record=None):
+    """The backward of ``y = x[index]`` (``dy``: ``y``'s value adjoint): ``y``'s whole
+    cotangent added into the adjoint of ``x``.
+
+    A view of an array that owns its memory already keeps its gradient in its region of
+    the array's shadow; moving it out and back would change nothing, so nothing is done.
+    """
+    if (dy is None and record is None and type(y) is ndarray and y.base is x
+            and type(x) is ndarray and x.base is None
+            and (x.flags.c_contiguous or x.flags.f_contiguous)):
+        return dx
+    return acc_getitem(x, dx, index, take(y, dy), record)
+
+
 def _acc_slot(value, slot, g):
     if is_mutable(value):
         acc(value, None, g)
@@ -115,7 +143,10 @@ def setitem(x, index, v):
     t = type(x)
     if t is ndarray or isinstance(x, ndarray):
         old = np.array(x[index], copy=True)
-    elif t is dict or isinstance(x, dict):
+        x[index] = v
+        journal.wrote(x)
+        return old
+    if t is dict or isinstance(x, dict):
         old = x.get(index, _MISSING)
     else:
         old = x[index]
@@ -326,8 +357,7 @@ def augassign(symbol, y, v):
         v_value = old if v is y else v.copy() if isinstance(v, ndarray) and \
             np.shares_memory(v, y) else v
         out = inplace(y, v)
-        if journal.current is not None:
-            journal.current.append((inplace, (y, v)))
+        journal.wrote(y)
         return out, _InPlace(pure, old, out, v_value)
     if t is list and symbol == "+":
         n = len(y)

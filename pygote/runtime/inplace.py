@@ -23,8 +23,7 @@ def _write(target, function, *args, **kwargs):
     """Save ``target``, run the write, journal it; returns the saved contents."""
     old = target.copy()
     function(*args, **kwargs)
-    if journal.current is not None:
-        journal.current.append((lambda: function(*args, **kwargs), ()))
+    journal.wrote(target)
     return old
 
 
@@ -49,8 +48,8 @@ def with_out(ufunc, rule, args, kwargs):
         raise NotImplementedError("out= together with where=")
     old = target.copy()
     ans = ufunc(*args, **kwargs)
-    if journal.current is not None:
-        journal.current.append((lambda: ufunc(*args, **kwargs), ()))
+    for written in out if isinstance(out, tuple) else (out,):
+        journal.wrote(written)
     value = ufunc(*[old if a is target else a for a in args], **pure_kwargs)
 
     def pullback(g):

@@ -27,7 +27,8 @@ import numpy as np
 
 from pygote.runtime.values import add, fit
 
-__all__ = ["Store", "current", "push_store", "pop_store", "acc", "take", "is_mutable"]
+__all__ = ["Store", "current", "push_store", "pop_store", "acc", "take", "is_mutable", "ghost",
+           "ghost_written"]
 
 ndarray = np.ndarray
 CellType = types.CellType
@@ -36,10 +37,13 @@ CellType = types.CellType
 class Store:
     """The shadows of one backward pass."""
 
-    __slots__ = ("shadows",)
+    __slots__ = ("shadows", "views")
 
     def __init__(self) -> None:
-        self.shadows: dict[int, list] = {}  # id(obj) -> [obj, shadow]
+        self.shadows: dict[int, list] = {}  # id(obj) -> [obj, shadow, owned]
+        # id(view) -> (view, root entry, root shadow, the view's region of it): a view's
+        # region is found once per pass (working out its offset costs microseconds)
+        self.views: dict[int, tuple] = {}
 
 
 _stack: list[Store] = [Store()]
@@ -107,6 +111,9 @@ def acc(x, dx, g):
             g = fit(g, x)
         return g if dx is None else dx + g
     if t is ndarray:
+        if type(x.base) is GhostBuffer:  # a temporary's stand-in: a value adjoint
+            g = fit(g, x)
+            return g if dx is None else add(dx, g)
         _acc_array(x, g)
         return dx
     if t is tuple or (isinstance(x, tuple) and t is not tuple):
@@ -193,7 +200,14 @@ def _own_root(x) -> bool:
 
 def array_shadow(x, create: bool):
     """The shadow of ndarray ``x``: its own, or a view into its root's (None if absent)."""
-    root = _root(x) if x.base is not None else x
+    if x.base is not None:
+        hit = current.views.get(id(x))
+        if hit is not None and hit[0] is x and hit[1][1] is hit[2] and \
+                current.shadows.get(id(hit[1][0])) is hit[1]:
+            return hit[3]
+        root = _root(x)
+    else:
+        root = x
     if root is not x and (_own_root(x) or not (root.flags.c_contiguous or root.flags.f_contiguous)):
         root = x
     shadows = current.shadows
@@ -208,10 +222,14 @@ def array_shadow(x, create: bool):
     if root is x:
         return entry[1]
     offset = x.__array_interface__["data"][0] - root.__array_interface__["data"][0]
-    return np.ndarray(x.shape, x.dtype, buffer=entry[1], offset=offset, strides=x.strides)
+    region = np.ndarray(x.shape, x.dtype, buffer=entry[1], offset=offset, strides=x.strides)
+    current.views[id(x)] = (x, entry, entry[1], region)
+    return region
 
 
 def _take_array(y):
+    if type(y.base) is GhostBuffer:
+        return None
     if y.base is None or array_shadow_is_own(y):
         entry = current.shadows.pop(id(y), None)
         return None if entry is None else entry[1]
@@ -305,6 +323,45 @@ def _acc_object(x, g):
             acc(v, None, gk)
         else:
             shadow[k] = acc(v, shadow.get(k), gk)
+
+
+# ---------------------------------------------------------------- ghosts
+#
+# A fresh array made by an operator and read once, by another operator whose backward
+# reads only its shape and dtype (``+``, ``-``, ``*`` by an inactive factor, a write
+# into an array), needs neither its values nor its identity in the backward pass. After
+# that one read the generated forward code replaces it by a ghost: a zero-strided array
+# of the same shape and dtype over a few bytes, whose adjoint is a plain value (it is
+# never aliased). The backward then keeps no more than what the program overwrote.
+
+
+class GhostBuffer(bytearray):
+    """The memory behind every ghost (its type marks an array as a ghost)."""
+
+
+_GHOST_MEMORY = GhostBuffer(64)
+_ghosts: dict = {}
+
+
+def ghost(x, pb_made, pb_read):
+    """``x`` itself, or its ghost when ``x`` is a fresh array of more than a few elements
+    that no user method made or read (``pb_made``/``pb_read``: their pullbacks)."""
+    if pb_made is None and pb_read is None and type(x) is ndarray and x.base is None \
+            and x.size > 8 and x.dtype.kind in "fc":
+        key = (x.shape, x.dtype)
+        g = _ghosts.get(key)
+        if g is None:
+            if len(_ghosts) > 256:
+                _ghosts.clear()
+            g = _ghosts[key] = np.ndarray(x.shape, x.dtype, buffer=_GHOST_MEMORY,
+                                          strides=(0,) * x.ndim)
+        return g
+    return x
+
+
+def ghost_written(x, pb_made, target):
+    """``ghost`` for a value written into ``target[...]``: NumPy copies it there."""
+    return ghost(x, pb_made, None) if type(target) is ndarray else x
 
 
 # ---------------------------------------------------------------- taking

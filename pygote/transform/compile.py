@@ -69,6 +69,8 @@ HELPERS = {
     "_binop": dispatch.binop, "_unop": dispatch.unop,
     "_getattr": access.getattr_, "_acc_attr": access.acc_attr,
     "_getitem": access.getitem, "_acc_getitem": access.acc_getitem,
+    "_getitem_back": access.getitem_back, "_acc_item": access.acc_item,
+    "_ghost": shadows.ghost, "_ghost_written": shadows.ghost_written,
     "_setitem": access.setitem, "_setitem_back": access.setitem_back,
     "_setattr": access.setattr_, "_setattr_back": access.setattr_back,
     "_augassign": access.augassign, "_augassign_back": access.augassign_back,

@@ -115,7 +115,7 @@ class _Lines:
 # under these names by pygote.transform.compile)
 RESERVED = frozenset("""
     _saved _dret _stack _push _pop _ _acc _take _call _call_masked _call_method _binop _unop _getattr
-    _acc_attr _getitem _acc_getitem _setitem _setitem_back _setattr _setattr_back
+    _acc_attr _getitem _acc_getitem _getitem_back _acc_item _ghost _ghost_written _setitem _setitem_back _setattr _setattr_back
     _augassign _augassign_back _iterate _cell_ct _put_cell_ct _default_ct _dfree _stale _sin _cos _sinh _cosh _sqrt
     _exp _log _copysign _LN2 _LN10 _TWO_OVER_SQRTPI _DEG _RAD _delitem _delitem_back
 """.split())
@@ -246,6 +246,16 @@ class Generator(CodeWriter):
             n for n in analysis.scalar & analysis.active
             if n.startswith("_t") and analysis.assign_count.get(n) == 1 and loads.get(n) == 1
         }
+        # array temporaries, assigned once and read once: the ones an operator made and an
+        # operator reads become ghosts after that read (runtime/shadows.py, "ghosts")
+        self.temporaries = {
+            n for n in analysis.active - analysis.scalar
+            if n.startswith("_t") and analysis.assign_count.get(n) == 1 and loads.get(n) == 1
+        }
+        self.made_by: dict = {}  # temporary -> pullback name of the operator that made it
+        # temporary -> (container, index, their names) of the item read that made it, while
+        # neither is rebound: cotangents of the item go to the container's shadow directly
+        self.item_of: dict = {}
         # ... and only where that read's adjoint is written unconditionally (inline)
         self.single_use = set()
         for node in ast.walk(fn):
@@ -371,6 +381,11 @@ class Generator(CodeWriter):
                 "carries no gradient."
             )
         f, b = method(s)
+        if self.item_of:  # item reads whose container or index this statement rebinds
+            rebound = {n.id for n in ast.walk(s) if isinstance(n, ast.Name)
+                       and isinstance(n.ctx, ast.Store)}
+            for t in [t for t, (_, _, names) in self.item_of.items() if rebound & names]:
+                del self.item_of[t]
         target = s.targets[0] if isinstance(s, ast.Assign) else \
             s.target if isinstance(s, ast.AugAssign) else None
         if isinstance(target, ast.Name) and target.id in self.cell_holder and \
@@ -473,6 +488,10 @@ class Generator(CodeWriter):
             b.add(f"{d} = {expr}", s.lineno, indent)
         elif x in self.a.scalar and scalar_ok:
             b.add(f"{d} += {expr}", s.lineno, indent)
+        elif x in self.item_of:  # an item read: straight into the container's shadow
+            obj, index, names = self.item_of[x]
+            self.need(x, *names)
+            b.add(f"{d} = _acc_item({x}, {d}, {expr}, {obj}, {index})", s.lineno, indent)
         else:
             self.need(x)
             b.add(f"{d} = _acc({x}, {d}, {expr})", s.lineno, indent)
@@ -514,10 +533,35 @@ class Generator(CodeWriter):
         args = ", ".join(_atom(o) for o in operands)
         f.add(f"{y}, {pb} = {helper}({sym!r}, {name}, {args})", s.lineno)
         self.need(pb)
+        for i, o in enumerate(operands):
+            t = getattr(o, "id", None)
+            if t in self.made_by and not self._reads_operand(sym, operands, i):
+                f.add(f"{t} = _ghost({t}, {self.made_by.pop(t)}, {pb})", s.lineno)
+        if y in self.temporaries and not self._reads_result(sym, operands):
+            self.made_by[y] = pb
         g, ans = self.output(s, y, b, needs_ans=True)
         self.protocol_or_rule(b, s, pb, g, ans, op, operands)
         b.pop(pb, s.lineno)
         return f, b
+
+    def _reads_operand(self, sym, operands, i) -> bool:
+        """Whether the backward of operator ``sym`` reads the value of operand ``i`` (and
+        not only its shape and dtype): the vjps of the other, active operands of ``*``,
+        ``/`` and ``@`` do, every other operator but ``+`` and ``-`` may."""
+        if sym in ("+", "-"):
+            return False
+        if sym in ("*", "/", "@") and len(operands) == 2:
+            return self.is_active(operands[1 - i])
+        return True
+
+    def _reads_result(self, sym, operands) -> bool:
+        """Whether the backward of operator ``sym`` reads its result (``/``: for an active
+        divisor; ``**`` and the rest: assumed so)."""
+        if sym in ("+", "-", "*", "@"):
+            return False
+        if sym == "/":
+            return self.is_active(operands[1])
+        return True
 
     def protocol_or_rule(self, b, s, pb, g, ans, op, operands):
         b.add(f"if {pb} is not None:", s.lineno)
@@ -758,10 +802,23 @@ class Generator(CodeWriter):
         self.mark_loop_assigned(y)
         self.mark_loop_assigned(rec)
         f.add(f"{y}, {rec} = _getitem({obj}, {index})", s.lineno)
-        g, _ = self.output(s, y, b)
         self.need(rec)
         self.need_atoms(value.value)
         self.need_atoms(value.slice)
+        if y in self.temporaries and y not in _names_in(value):
+            self.item_of[y] = (obj, index, set(_names_in(value)))
+        if (self.is_active(value.value) and y not in self.a.scalar and y not in self.single_use
+                and y not in _names_in(value)):
+            # one helper takes y's cotangent and adds it into the container's (for a view
+            # of an array nothing moves: it is in the array's shadow already)
+            d, dx = self.adj(y), self.adj(value.value.id)
+            self.need(y)
+            b.add(f"{dx} = _getitem_back({obj}, {dx}, {index}, {y}, {d}, {rec})", s.lineno)
+            b.add(f"{d} = None", s.lineno)
+            b.pop(y, s.lineno)
+            b.pop(rec, s.lineno)
+            return f, b
+        g, _ = self.output(s, y, b)
         if self.is_active(value.value):
             d = self.adj(value.value.id)
             b.add(f"{d} = _acc_getitem({obj}, {d}, {index}, {g}, {rec})", s.lineno)
@@ -821,6 +878,9 @@ class Generator(CodeWriter):
         self.mark_loop_assigned(rec)
         f.push(rec, s.lineno)
         f.add(f"{rec} = _setitem({_atom(obj)}, {index}, {_atom(s.value)})", s.lineno)
+        t = getattr(s.value, "id", None)
+        if t in self.made_by:
+            f.add(f"{t} = _ghost_written({t}, {self.made_by.pop(t)}, {_atom(obj)})", s.lineno)
         self.need(rec)
         self.need_atoms(target)
         self.need_atoms(s.value)
