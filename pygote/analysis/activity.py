@@ -227,7 +227,7 @@ def analyse(fn: ast.FunctionDef, free: list, scalar_params: set, resolve,
 
     objects = {n for n in assigned if user_made(n)}
     if objects:
-        for i, (t, r, a, v) in enumerate(c.edges):
+        for i, (t, r, _a, v) in enumerate(c.edges):
             if isinstance(v, (ast.BinOp, ast.UnaryOp)) and objects & set(r):
                 c.mutations.extend((n, r) for n in r if n in objects)
                 c.edges[i] = (t, r, True, v)
