@@ -227,6 +227,11 @@ def array_shadow(x, create: bool):
     return region
 
 
+def writable_shadow(x):
+    """The shadow of ndarray ``x`` (made if absent), to be written in place."""
+    return array_shadow(x, True)
+
+
 def _take_array(y):
     if type(y.base) is GhostBuffer:
         return None

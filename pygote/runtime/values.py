@@ -228,3 +228,33 @@ def fit_tangent(t, y):
     if ty in _NONDIFF_SCALARS:
         return None
     return t
+
+
+# ---------------------------------------------------------------- the lean path of array
+# statements (pygote/transform/arrays.py) asks these
+
+
+_REAL_SCALARS = (float, int, np.floating, np.integer)
+
+
+def is_real(x) -> bool:
+    """A real number or an array of real floats (nothing else may enter the lean path)."""
+    t = type(x)
+    if t is float or t is int:
+        return True
+    if t is ndarray:
+        return x.dtype.kind == "f"
+    return t is not bool and isinstance(x, _REAL_SCALARS)
+
+
+def same_shape(first, others) -> bool:
+    """Whether NumPy values all have one shape (no operation between them broadcast)."""
+    try:
+        shape = first.shape
+        for x in others:
+            if x.shape != shape:
+                return False
+    except AttributeError:  # a Python number
+        return False
+    return True
+

@@ -18,12 +18,13 @@ import builtins
 import os
 import math
 import types
+import numpy as np
 
 from pygote.analysis.activity import analyse
 from pygote.errors import DifferentiationError, where
 from pygote.frontend import get_source, normalize
 from pygote.rules.registry import NONDIFFERENTIABLE, RULES
-from pygote.runtime import access, dispatch, shadows
+from pygote.runtime import access, dispatch, journal, shadows, values
 from pygote.runtime.dispatch import StaleTransform
 from pygote.transform.reverse import RESERVED, generate
 
@@ -71,6 +72,8 @@ HELPERS = {
     "_getitem": access.getitem, "_acc_getitem": access.acc_getitem,
     "_getitem_back": access.getitem_back, "_acc_item": access.acc_item,
     "_ghost": shadows.ghost, "_ghost_written": shadows.ghost_written,
+    "_shadow": shadows.writable_shadow, "_wrote": journal.wrote,
+    "_same_shape": values.same_shape, "_is_real": values.is_real, "_ndarray": np.ndarray,
     "_setitem": access.setitem, "_setitem_back": access.setitem_back,
     "_setattr": access.setattr_, "_setattr_back": access.setattr_back,
     "_augassign": access.augassign, "_augassign_back": access.augassign_back,

@@ -28,6 +28,7 @@ import re
 from dataclasses import dataclass, field
 
 from pygote.analysis.activity import Analysis, resolve_callee
+from pygote.transform.arrays import ArrayStatements
 from pygote.errors import DifferentiationError, where
 
 __all__ = ["generate", "Generated", "SCALAR_TEMPLATES"]
@@ -115,11 +116,13 @@ class _Lines:
 # under these names by pygote.transform.compile)
 RESERVED = frozenset("""
     _saved _dret _stack _push _pop _ _acc _take _call _call_masked _call_method _binop _unop _getattr
-    _acc_attr _getitem _acc_getitem _getitem_back _acc_item _ghost _ghost_written _setitem _setitem_back _setattr _setattr_back
+    _acc_attr _getitem _acc_getitem _getitem_back _acc_item _shadow _wrote _same_shape _is_real
+    _ndarray _gout _ghost _ghost_written _setitem _setitem_back _setattr _setattr_back
     _augassign _augassign_back _iterate _cell_ct _put_cell_ct _default_ct _dfree _stale _sin _cos _sinh _cosh _sqrt
     _exp _log _copysign _LN2 _LN10 _TWO_OVER_SQRTPI _DEG _RAD _delitem _delitem_back
 """.split())
-_FORWARD_STEMS = {"pb", "rec", "old", "aug", "n", "seq", "try", "exc", "item", "branch"}
+_FORWARD_STEMS = {"pb", "rec", "old", "aug", "n", "seq", "try", "exc", "item", "branch",
+                  "fast", "f", "fv", "fold", "fs"}
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
@@ -215,7 +218,7 @@ class CodeWriter:
         return value is not None and type(value).__name__ == "module"
 
 
-class Generator(CodeWriter):
+class Generator(ArrayStatements, CodeWriter):
     def __init__(self, fn: ast.FunctionDef, analysis: Analysis, resolve, filename, source_lines,
                  rules, nondifferentiable):
         self.fn = fn
@@ -242,6 +245,7 @@ class Generator(CodeWriter):
         for node in ast.walk(fn):
             if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
                 loads[node.id] = loads.get(node.id, 0) + 1
+        self.loads = loads
         candidates = {
             n for n in analysis.scalar & analysis.active
             if n.startswith("_t") and analysis.assign_count.get(n) == 1 and loads.get(n) == 1
@@ -253,6 +257,7 @@ class Generator(CodeWriter):
             if n.startswith("_t") and analysis.assign_count.get(n) == 1 and loads.get(n) == 1
         }
         self.made_by: dict = {}  # temporary -> pullback name of the operator that made it
+        self.general_only: set = set()  # temporaries of array statements (transform/arrays.py)
         # temporary -> (container, index, their names) of the item read that made it, while
         # neither is rebound: cotangents of the item go to the container's shadow directly
         self.item_of: dict = {}
@@ -362,8 +367,15 @@ class Generator(CodeWriter):
 
     def block(self, stmts) -> tuple[_Lines, _Lines]:
         fwd, parts = _Lines(), []
-        for stmt in stmts:
-            f, b = self.statement(stmt)
+        i = 0
+        while i < len(stmts):
+            end = self.array_statement_end(stmts, i)
+            if end is not None:  # NumPy arithmetic: a lean path beside the general one
+                f, b = self.array_statement(stmts[i:end])
+                i = end
+            else:
+                f, b = self.statement(stmts[i])
+                i += 1
             fwd.extend(f, 0)
             parts.append(b)
         bwd = _Lines()
@@ -1318,7 +1330,8 @@ def generate(fn: ast.FunctionDef, analysis: Analysis, resolve, filename: str, so
     surely_assigned = {t.id for st in body if isinstance(st, ast.Assign)
                        for t in st.targets if isinstance(t, ast.Name)}
     for n in needed:
-        if n not in params and (n not in surely_assigned or n in pushed):  # push reads it
+        if n not in params and (n not in surely_assigned or n in pushed  # push reads it
+                                or n in gen.general_only):
             fwd.add(f"{n} = None", fn.lineno)
     fwd.extend(f_body, 0)
     saved = ", ".join((["_stack"] if pushed else []) + needed)

@@ -1,0 +1,343 @@
+"""Array statements: one source statement of NumPy arithmetic, given a lean second path.
+
+A statement such as ``u[1:-1] = u[1:-1] + r * (u[2:] - 2 * u[1:-1] + u[:-2])`` is
+normalized into a run of temporaries (item reads, ``+ - * /``, unary minus) ending in a
+write into an array or an assignment to a variable. The general code handles every type
+that may flow through it (user classes, lists, broadcasting, complex numbers) with one
+runtime helper per operation. When, at run time, the arrays are real NumPy arrays, the
+other operands real numbers, the indices basic and no operation broadcasts, the statement
+runs as plain NumPy and its backward pass is straight-line code over value adjoints:
+
+    forward                           backward
+    _f2 = u[1:-1]                     _S = shadow(u); _g = _S[1:-1].copy()
+    ...                               _S[1:-1] = 0.0; u[1:-1] = _old   (the write undone)
+    _f10 = _f2 + _f9                  _g9 = _g; _g8 = _g9 * r; ...
+    _old = u[1:-1].copy()             _S[1:-1] += _g2; _S[2:] += _g3 ... (the reads)
+    u[1:-1] = _f10
+
+Only the values the backward reads are saved (operands of products and quotients whose
+other side is active, quotients themselves): a stencil update saves nothing but what it
+overwrites. Which path ran is recorded per execution; anything unusual takes the
+general path, which is generated from the same statements as before.
+"""
+
+from __future__ import annotations
+
+import ast
+
+__all__ = ["ArrayStatements"]
+
+_OPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}
+_UNARY = {ast.USub: "-", ast.UAdd: "+"}
+
+
+def _is_atom(node) -> bool:
+    return isinstance(node, ast.Name) or (
+        isinstance(node, ast.Constant) and type(node.value) in (int, float))
+
+
+def _basic_index(node) -> bool:
+    """An index of constants, slices and names (guarded to be ints at run time)."""
+    if isinstance(node, ast.Tuple):
+        return all(_basic_index(e) for e in node.elts) and node.elts != []
+    if isinstance(node, ast.Slice):
+        return all(p is None or _index_atom(p) for p in (node.lower, node.upper, node.step))
+    return _index_atom(node)
+
+
+def _index_atom(node) -> bool:
+    if isinstance(node, ast.Constant):
+        return type(node.value) is int or node.value is None
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        return isinstance(node.operand, ast.Constant) and type(node.operand.value) is int
+    return isinstance(node, ast.Name)
+
+
+def _names(node) -> list:
+    return [n.id for n in ast.walk(node) if isinstance(n, ast.Name)]
+
+
+class ArrayStatements:
+    """Mixin of the reverse-mode ``Generator``: detection and code of array statements."""
+
+    def array_statement_end(self, stmts, i):
+        """End (exclusive) of the array statement starting at ``stmts[i]``, or None."""
+        if self.try_depth:  # a statement raising halfway is the general path's business
+            return None
+        lineno = stmts[i].lineno
+        temps: list = []
+        k = i
+        while k < len(stmts) and self._array_temp(stmts[k], lineno):
+            temps.append(stmts[k].targets[0].id)
+            k += 1
+        if not temps or k >= len(stmts) or not self._array_final(stmts[k], lineno, temps):
+            return None
+        group = stmts[i:k + 1]
+        # every temporary is read once, inside the statement; none is a real scalar
+        reads = [n for st in group for n in _names(st.value)]
+        if any(reads.count(t) != 1 or t in self.a.scalar for t in temps):
+            return None
+        if not any(isinstance(st.value, (ast.BinOp, ast.UnaryOp)) for st in group):
+            return None
+        return k + 1
+
+    def _array_temp(self, s, lineno) -> bool:
+        if not (isinstance(s, ast.Assign) and s.lineno == lineno
+                and isinstance(s.targets[0], ast.Name)):
+            return False
+        t = s.targets[0].id
+        if not (t.startswith("_t") and self.a.assign_count.get(t) == 1
+                and self.loads.get(t) == 1):
+            return False
+        return self._array_value(s.value)
+
+    def _array_value(self, v) -> bool:
+        if isinstance(v, ast.BinOp):
+            return type(v.op) in _OPS and _is_atom(v.left) and _is_atom(v.right)
+        if isinstance(v, ast.UnaryOp):
+            return type(v.op) in _UNARY and _is_atom(v.operand)
+        if isinstance(v, ast.Subscript):
+            return isinstance(v.value, ast.Name) and _basic_index(v.slice)
+        return False
+
+    def _array_final(self, s, lineno, temps) -> bool:
+        if not (isinstance(s, ast.Assign) and s.lineno == lineno):
+            return False
+        target = s.targets[0]
+        if isinstance(target, ast.Subscript):  # u[idx] = <temporary>
+            return (isinstance(target.value, ast.Name) and target.value.id in self.a.active
+                    and _basic_index(target.slice) and isinstance(s.value, ast.Name)
+                    and s.value.id == temps[-1])
+        if isinstance(target, ast.Name):  # y = <operation>
+            y = target.id
+            group_names = {n for st in [s] for n in _names(st.value)} | set(temps)
+            return (y in self.a.active and y not in self.a.scalar and y not in temps
+                    and y not in self.cell_holder and y not in group_names
+                    and isinstance(s.value, (ast.BinOp, ast.UnaryOp))
+                    and self._array_value(s.value))
+        return False
+
+    # ------------------------------------------------------------ code
+
+    def array_statement(self, group):
+        from pygote.transform.reverse import _Lines, _atom, _index_expr
+
+        lineno = group[0].lineno
+        final = group[-1]
+        writes = isinstance(final.targets[0], ast.Subscript)
+        ops = group[:-1] if writes else group
+        fast_name = {st.targets[0].id: self.fresh("f") for st in group[:-1]}
+        self.general_only.update(fast_name)  # assigned by the general path alone
+
+        def val(node):
+            if isinstance(node, ast.Name) and node.id in fast_name:
+                return fast_name[node.id]
+            return _atom(node)
+
+        def expr(v):
+            if isinstance(v, ast.BinOp):
+                return f"{val(v.left)} {_OPS[type(v.op)]} {val(v.right)}"
+            if isinstance(v, ast.UnaryOp):
+                return f"{_UNARY[type(v.op)]}{val(v.operand)}"
+            return f"{val(v.value)}[{_index_expr(v.slice)}]"
+
+        # ---- the run-time condition for the lean path
+        containers, operands, indices = [], [], []
+        for st in group:
+            v = st.value
+            nodes = [v.left, v.right] if isinstance(v, ast.BinOp) else \
+                [v.operand] if isinstance(v, ast.UnaryOp) else []
+            if isinstance(v, ast.Subscript):
+                containers.append(v.value.id)
+                indices += _names(v.slice)
+            operands += [n.id for n in nodes if isinstance(n, ast.Name)
+                         and n.id not in fast_name]
+        if writes:
+            containers.append(final.targets[0].value.id)
+            indices += _names(final.targets[0].slice)
+        containers = list(dict.fromkeys(containers))
+        operands = [n for n in dict.fromkeys(operands) if n not in self.a.scalar]
+        indices = [n for n in dict.fromkeys(indices) if n not in self.a.scalar]
+        checks = [f"type({c}) is _ndarray and {c}.dtype.kind == 'f'" for c in containers]
+        checks += [f"_is_real({n})" for n in operands]
+        checks += [f"type({n}) is int" for n in indices]
+
+        flag = self.fresh("fast")
+        self.mark_loop_assigned(flag)
+        f = _Lines()
+        f.push(flag, lineno)
+        f.add(f"{flag} = {' and '.join(checks) or 'True'}", lineno)
+        f.add(f"if {flag}:", lineno)
+        for st in group[:-1]:
+            f.add(f"{fast_name[st.targets[0].id]} = {expr(st.value)}", lineno, 1)
+        results = [fast_name[st.targets[0].id] for st in group[:-1]]
+        view = None
+        if not writes:  # the result too: no operation may broadcast
+            view = self.fresh("fv")
+            f.add(f"{view} = {expr(final.value)}", lineno, 1)
+            results.append(view)
+        else:
+            target = final.targets[0]
+            obj, index = target.value.id, _index_expr(target.slice)
+            view = self.fresh("fv")
+            f.add(f"{view} = {obj}[{index}]", lineno, 1)
+            results.append(view)
+        f.add(f"{flag} = _same_shape({results[0]}, ({''.join(r + ', ' for r in results[1:])}))",
+              lineno, 1)
+
+        # ---- the lean backward, and which values it reads
+        b = _Lines()
+        saved: dict = {}  # fast temporary -> name it is saved under
+        grads: dict = {}  # fast temporary -> its value adjoint
+        lines: list = []  # backward lines of the operations, in backward order
+        region_adds: list = []  # (container, index, adjoint)
+        outer: list = []  # (operand node, adjoint expression)
+
+        value_read: set = set()  # outer names whose values the lean backward reads
+
+        def saved_value(node):
+            if isinstance(node, ast.Name):
+                value_read.add(node.id)
+            if isinstance(node, ast.Name) and node.id in fast_name:
+                t = fast_name[node.id]
+                if t not in saved:
+                    saved[t] = self.fresh("fs")
+                    self.mark_loop_assigned(saved[t])
+                self.need(saved[t])
+                return saved[t]
+            self.need_atoms(node)
+            return _atom(node)
+
+        def send(node, g_expr):
+            if isinstance(node, ast.Constant) or not self.is_active(node):
+                return
+            if node.id in fast_name:
+                g = self.fresh("gf")
+                lines.append(f"{g} = {g_expr}")
+                grads[fast_name[node.id]] = g
+            else:
+                outer.append((node, g_expr))
+
+        out_name = None
+        if writes:  # the written value's adjoint is what the write's slot collected
+            grads[fast_name[final.value.id]] = "_gout"
+        for st in reversed(ops):
+            y = st.targets[0].id
+            if y in fast_name:
+                g = grads.get(fast_name[y])
+            else:
+                out_name = y
+                g = "_gout"
+            if g is None:
+                continue  # no gradient reaches it
+            v = st.value
+            if isinstance(v, ast.Subscript):
+                if self.is_active(v.value):
+                    self.need(v.value.id, *_names(v.slice))
+                    region_adds.append((v.value.id, _index_expr(v.slice), g))
+            elif isinstance(v, ast.UnaryOp):
+                send(v.operand, f"-{g}" if _UNARY[type(v.op)] == "-" else g)
+            else:
+                sym = _OPS[type(v.op)]
+                a, c = v.left, v.right
+                if sym == "+":
+                    send(a, g)
+                    send(c, g)
+                elif sym == "-":
+                    send(a, g)
+                    send(c, f"-{g}")
+                elif sym == "*":
+                    if self._grad_wanted(a):
+                        send(a, f"{g} * {saved_value(c)}")
+                    if self._grad_wanted(c):
+                        send(c, f"{g} * {saved_value(a)}")
+                else:  # "/"
+                    if self._grad_wanted(a) or self._grad_wanted(c):
+                        divisor = saved_value(c)
+                    if self._grad_wanted(a):
+                        send(a, f"{g} / {divisor}")
+                    if self._grad_wanted(c):
+                        quotient = self._saved_result(y, fast_name, saved, st)
+                        send(c, f"-{g} * {quotient} / {divisor}")
+
+        # forward: commit (the write, or the assignment), save what the backward reads
+        f.add(f"if {flag}:", lineno)
+        if writes:
+            old = self.fresh("fold")
+            self.mark_loop_assigned(old)
+            self.need(old, obj, *_names(target.slice))
+            f.push(old, lineno, 1)
+            f.add(f"{old} = {view}.copy()", lineno, 1)
+            f.add(f"{obj}[{index}] = {val(final.value)}", lineno, 1)
+            f.add(f"_wrote({obj})", lineno, 1)
+        else:
+            y = final.targets[0].id
+            self.mark_loop_assigned(y)
+            self.need(y)
+            f.push(y, lineno, 1)
+            f.add(f"{y} = {view}", lineno, 1)
+        for t, s_name in saved.items():
+            f.push(s_name, lineno, 1)
+            f.add(f"{s_name} = {t}", lineno, 1)
+        for name in operands:  # fresh arrays made before, read here once: ghosts now
+            if name in self.made_by and name not in value_read:
+                f.add(f"{name} = _ghost({name}, {self.made_by[name]}, None)", lineno, 1)
+
+        # backward of the lean path
+        b.add(f"if {flag}:", lineno)
+        if writes:
+            sh = self.fresh("S")
+            b.add(f"{sh} = _shadow({obj})", lineno, 1)
+            b.add(f"_gout = {sh}[{index}].copy()", lineno, 1)
+            b.add(f"{sh}[{index}] = 0.0", lineno, 1)
+            b.add(f"{obj}[{index}] = {old}", lineno, 1)
+            body_indent = 1
+        else:
+            d = self.adj(out_name)
+            b.add(f"_gout = _take({out_name}, {d})", lineno, 1)
+            b.add(f"{d} = None", lineno, 1)
+            b.add("if _gout is not None:", lineno, 1)
+            body_indent = 2
+        for line in lines:
+            b.add(line, lineno, body_indent)
+        shadows_of: dict = {}
+        for container, index, g in region_adds:
+            if container not in shadows_of:
+                shadows_of[container] = self.fresh("S")
+                b.add(f"{shadows_of[container]} = _shadow({container})", lineno, body_indent)
+            b.add(f"{shadows_of[container]}[{index}] += {g}", lineno, body_indent)
+        for node, g_expr in outer:
+            self.contribute(b, final, node, g_expr, scalar_ok=False, indent=body_indent)
+        for s_name in reversed(saved.values()):
+            b.pop(s_name, lineno, 1)
+        if writes:
+            b.pop(old, lineno, 1)
+        else:
+            b.pop(out_name, lineno, 1)
+
+        # ---- the general path: the statements as before
+        gf, gb_parts = _Lines(), []
+        for st in group:
+            sf, sb = self.statement(st)
+            gf.extend(sf, 0)
+            gb_parts.append(sb)
+        f.add("else:", lineno)
+        f.extend(gf, 1)
+        b.add("else:", lineno)
+        for sb in reversed(gb_parts):
+            b.extend(sb, 1)
+        b.pop(flag, lineno)
+        self.need(flag)
+        return f, b
+
+    def _grad_wanted(self, node) -> bool:
+        return isinstance(node, ast.Name) and self.is_active(node)
+
+    def _saved_result(self, y, fast_name, saved, st):
+        """The saved value of the quotient ``y`` (a fast temporary or the output)."""
+        t = fast_name.get(y, y)
+        if t not in saved:
+            saved[t] = self.fresh("fs")
+            self.mark_loop_assigned(saved[t])
+        self.need(saved[t])
+        return saved[t]
