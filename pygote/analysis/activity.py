@@ -26,6 +26,10 @@ import numpy as np
 
 __all__ = ["Analysis", "analyse", "SCALAR_FUNCTIONS"]
 
+# attributes of arrays that describe them and never hold a real number of a user's class
+# either (``shape`` and ``size`` may: a distribution's shape parameter, a square's size)
+_ARRAY_METADATA = frozenset(["ndim", "dtype", "itemsize", "nbytes", "strides"])
+
 # functions returning a real Python number when all their arguments are real numbers
 SCALAR_FUNCTIONS = {
     getattr(math, n)
@@ -200,6 +204,8 @@ def analyse(fn: ast.FunctionDef, free: list, scalar_params: set, resolve,
 
     # results of non-differentiable callees and of comparisons depend on nothing
     def blocks(value):
+        if isinstance(value, ast.Attribute) and value.attr in _ARRAY_METADATA:
+            return True  # x.ndim, x.dtype ...: integers and dtypes, whatever x is
         if isinstance(value, ast.Compare) or (
             isinstance(value, ast.UnaryOp) and isinstance(value.op, ast.Not)
         ):

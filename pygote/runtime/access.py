@@ -19,7 +19,7 @@ from pygote.runtime.shadows import acc, is_mutable, peek, set_shadow, take
 from pygote.runtime.values import fit
 
 __all__ = [
-    "getitem", "acc_getitem", "getitem_back", "acc_item", "setitem", "setitem_back", "getattr_", "acc_attr",
+    "getitem", "acc_getitem", "getitem_back", "acc_item", "rename_back", "setitem", "setitem_back", "getattr_", "acc_attr",
     "setattr_", "setattr_back", "augassign", "augassign_back", "AUG_OPS",
 ]
 
@@ -105,6 +105,14 @@ def acc_item(y, dy, g, x, index):
             shadows.array_shadow(x, create=True)[index] += g
         return dy
     return acc(y, dy, g)
+
+
+def rename_back(x, dx, y, dy):
+    """The backward of ``y = x``: y's whole cotangent added into x's adjoint. They are
+    one object: an array's gradient (not a ghost's) is in its shadow already."""
+    if dy is None and type(y) is ndarray and y is x:
+        return dx
+    return acc(x, dx, take(y, dy))
 
 
 def getitem_back(x, dx, index, y, dy, record=None):

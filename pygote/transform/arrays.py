@@ -25,10 +25,22 @@ from __future__ import annotations
 
 import ast
 
+import numpy as np
+
 __all__ = ["ArrayStatements"]
 
-_OPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}
+_OPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.MatMult: "@"}
 _UNARY = {ast.USub: "-", ast.UAdd: "+"}
+# NumPy functions of one array: (derivative of the output in terms of the input "{x}" and
+# the output "{ans}", or None for "same as ..."; which of them it reads)
+_UFUNCS = {
+    "exp": ("{ans}", "ans"),
+    "tanh": ("(1.0 - {ans} * {ans})", "ans"),
+    "log": ("1.0 / {x}", "x"),
+    "sin": ("_np.cos({x})", "x"),
+    "cos": ("-_np.sin({x})", "x"),
+    "sqrt": ("0.5 / {ans}", "ans"),
+}
 
 
 def _is_atom(node) -> bool:
@@ -70,14 +82,19 @@ class ArrayStatements:
         while k < len(stmts) and self._array_temp(stmts[k], lineno):
             temps.append(stmts[k].targets[0].id)
             k += 1
-        if not temps or k >= len(stmts) or not self._array_final(stmts[k], lineno, temps):
+        if not temps or k >= len(stmts) or not self._array_final(stmts[k], lineno, temps,
+                                                                 stmts[i:k]):
             return None
         group = stmts[i:k + 1]
         # every temporary is read once, inside the statement; none is a real scalar
         reads = [n for st in group for n in _names(st.value)]
         if any(reads.count(t) != 1 or t in self.a.scalar for t in temps):
             return None
-        if not any(isinstance(st.value, (ast.BinOp, ast.UnaryOp)) for st in group):
+        index_reads = {n for st in group for node in ast.walk(st)
+                       if isinstance(node, ast.Subscript) for n in _names(node.slice)}
+        if index_reads & set(temps):  # index arithmetic stays outside (it is not renamed)
+            return None
+        if not any(isinstance(st.value, (ast.BinOp, ast.UnaryOp, ast.Call)) for st in group):
             return None
         return k + 1
 
@@ -98,9 +115,23 @@ class ArrayStatements:
             return type(v.op) in _UNARY and _is_atom(v.operand)
         if isinstance(v, ast.Subscript):
             return isinstance(v.value, ast.Name) and _basic_index(v.slice)
+        if isinstance(v, ast.Call):
+            return self._ufunc(v) is not None
         return False
 
-    def _array_final(self, s, lineno, temps) -> bool:
+    def _ufunc(self, call):
+        """The name of the NumPy function of one array that ``call`` makes, or None."""
+        if call.keywords or len(call.args) != 1 or not isinstance(call.args[0], ast.Name):
+            return None
+        if not isinstance(call.func, (ast.Name, ast.Attribute)):
+            return None
+        func = self.callee(call.func)
+        name = getattr(func, "__name__", None)
+        if name in _UFUNCS and func is getattr(np, name):
+            return name
+        return None
+
+    def _array_final(self, s, lineno, temps, before) -> bool:
         if not (isinstance(s, ast.Assign) and s.lineno == lineno):
             return False
         target = s.targets[0]
@@ -110,10 +141,11 @@ class ArrayStatements:
                     and s.value.id == temps[-1])
         if isinstance(target, ast.Name):  # y = <operation>
             y = target.id
-            group_names = {n for st in [s] for n in _names(st.value)} | set(temps)
+            # (the backward reads the group's inputs: y may not be one of them)
+            group_names = {n for st in before + [s] for n in _names(st.value)} | set(temps)
             return (y in self.a.active and y not in self.a.scalar and y not in temps
                     and y not in self.cell_holder and y not in group_names
-                    and isinstance(s.value, (ast.BinOp, ast.UnaryOp))
+                    and isinstance(s.value, (ast.BinOp, ast.UnaryOp, ast.Call))
                     and self._array_value(s.value))
         return False
 
@@ -139,6 +171,9 @@ class ArrayStatements:
                 return f"{val(v.left)} {_OPS[type(v.op)]} {val(v.right)}"
             if isinstance(v, ast.UnaryOp):
                 return f"{_UNARY[type(v.op)]}{val(v.operand)}"
+            if isinstance(v, ast.Call):
+                self.guard(v.func)
+                return f"{_atom(v.func)}({val(v.args[0])})"
             return f"{val(v.value)}[{_index_expr(v.slice)}]"
 
         # ---- the run-time condition for the lean path
@@ -146,7 +181,8 @@ class ArrayStatements:
         for st in group:
             v = st.value
             nodes = [v.left, v.right] if isinstance(v, ast.BinOp) else \
-                [v.operand] if isinstance(v, ast.UnaryOp) else []
+                [v.operand] if isinstance(v, ast.UnaryOp) else \
+                [v.args[0]] if isinstance(v, ast.Call) else []
             if isinstance(v, ast.Subscript):
                 containers.append(v.value.id)
                 indices += _names(v.slice)
@@ -182,8 +218,24 @@ class ArrayStatements:
             view = self.fresh("fv")
             f.add(f"{view} = {obj}[{index}]", lineno, 1)
             results.append(view)
-        f.add(f"{flag} = _same_shape({results[0]}, ({''.join(r + ', ' for r in results[1:])}))",
-              lineno, 1)
+        agree, matrices = [], []
+        for st in group:
+            v = st.value
+            out = fast_name.get(st.targets[0].id, view) if isinstance(st.targets[0], ast.Name) \
+                else view
+            if isinstance(v, ast.BinOp) and type(v.op) is ast.MatMult:
+                matrices += [val(v.left), val(v.right)]
+            elif isinstance(v, ast.BinOp):  # elementwise: no temporary may broadcast
+                agree += [x for o in (v.left, v.right) if isinstance(o, ast.Name)
+                          and o.id in fast_name for x in (out, fast_name[o.id])]
+            elif isinstance(v, ast.Name):  # the write: the value fills its region
+                agree += [view, fast_name[v.id]]
+        tests = []
+        if agree:
+            tests.append(f"_shapes_agree({', '.join(agree)})")
+        if matrices:
+            tests.append(f"_matrices({', '.join(matrices)})")
+        f.add(f"{flag} = {' and '.join(tests) or 'True'}", lineno, 1)
 
         # ---- the lean backward, and which values it reads
         b = _Lines()
@@ -237,6 +289,15 @@ class ArrayStatements:
                     region_adds.append((v.value.id, _index_expr(v.slice), g))
             elif isinstance(v, ast.UnaryOp):
                 send(v.operand, f"-{g}" if _UNARY[type(v.op)] == "-" else g)
+            elif isinstance(v, ast.Call):
+                arg = v.args[0]
+                if self._grad_wanted(arg):
+                    form, reads = _UFUNCS[self._ufunc(v)]
+                    if reads == "ans":
+                        form = form.format(ans=self._saved_result(y, fast_name, saved, st))
+                    else:
+                        form = form.format(x=saved_value(arg))
+                    send(arg, f"{g} * {form}")
             else:
                 sym = _OPS[type(v.op)]
                 a, c = v.left, v.right
@@ -246,6 +307,11 @@ class ArrayStatements:
                 elif sym == "-":
                     send(a, g)
                     send(c, f"-{g}")
+                elif sym == "@":
+                    if self._grad_wanted(a):
+                        send(a, f"{g} @ {saved_value(c)}.T")
+                    if self._grad_wanted(c):
+                        send(c, f"{saved_value(a)}.T @ {g}")
                 elif sym == "*":
                     if self._grad_wanted(a):
                         send(a, f"{g} * {saved_value(c)}")

@@ -117,7 +117,7 @@ class _Lines:
 RESERVED = frozenset("""
     _saved _dret _stack _push _pop _ _acc _take _call _call_masked _call_method _binop _unop _getattr
     _acc_attr _getitem _acc_getitem _getitem_back _acc_item _shadow _wrote _same_shape _is_real
-    _ndarray _gout _ghost _ghost_written _setitem _setitem_back _setattr _setattr_back
+    _ndarray _gout _shapes_agree _matrices _np _rename_back _ghost _ghost_written _setitem _setitem_back _setattr _setattr_back
     _augassign _augassign_back _iterate _cell_ct _put_cell_ct _default_ct _dfree _stale _sin _cos _sinh _cosh _sqrt
     _exp _log _copysign _LN2 _LN10 _TWO_OVER_SQRTPI _DEG _RAD _delitem _delitem_back
 """.split())
@@ -516,6 +516,20 @@ class Generator(ArrayStatements, CodeWriter):
     def a_Name(self, s, y, value):
         f, b = _Lines(), _Lines()
         self.forward_assign(s, y, f"{y} = {value.id}", f)
+        x = value.id
+        if x in self.item_of and self.a.assign_count.get(y) == 1 and x != y:
+            self.item_of[y] = self.item_of[x]  # `i = g[:, :H]` read under its own name
+        if y not in self.a.scalar and y not in self.single_use and x != y:
+            # y and x are one object: an array's gradient is in its shadow already
+            d = self.adj(y)
+            self.need(y)
+            if self.is_active(value):
+                dx = self.adj(x)
+                self.need(x)
+                b.add(f"{dx} = _rename_back({x}, {dx}, {y}, {d})", s.lineno)
+            b.add(f"{d} = None", s.lineno)
+            b.pop(y, s.lineno)
+            return f, b
         g, _ = self.output(s, y, b)
         # a non-scalar y's cotangent may be None or an array: let _acc fit it
         self.contribute(b, s, value, g, scalar_ok=y in self.a.scalar)
@@ -840,8 +854,20 @@ class Generator(ArrayStatements, CodeWriter):
     def a_Tuple(self, s, y, value):
         f, b = _Lines(), _Lines()
         self.forward_assign(s, y, f"{y} = {_atom(value)}", f)
-        g, _ = self.output(s, y, b)
         elts = value.elts
+        if isinstance(value, ast.Tuple) and not any(isinstance(e, ast.Starred) for e in elts) \
+                and y not in self.a.scalar:
+            # a tuple is a value: its adjoint holds its items' cotangents (those of arrays
+            # and other mutable items are in their shadows, where they stay)
+            g = self.adj(y)
+            if any(self.is_active(e) for e in elts):
+                b.add(f"if {g} is not None:", s.lineno)
+                for i, e in enumerate(elts):
+                    self.contribute(b, s, e, f"{g}[{i}]", scalar_ok=False, indent=1)
+            b.add(f"{g} = None", s.lineno)
+            b.pop(y, s.lineno)
+            return f, b
+        g, _ = self.output(s, y, b)
         if any(isinstance(e, ast.Starred) for e in elts):
             b.add(f"if {g} is not None:", s.lineno)
             k = self.fresh("k")
