@@ -73,7 +73,9 @@ class ArrayStatements:
     """Mixin of the reverse-mode ``Generator``: detection and code of array statements."""
 
     def array_statement_end(self, stmts, i):
-        """End (exclusive) of the array statement starting at ``stmts[i]``, or None."""
+        """End (exclusive) of the array statement starting at ``stmts[i]``, or None: a run
+        of temporaries ending in a write into an array or an assignment of a variable (or
+        of the last temporary, when something else reads it)."""
         if self.try_depth:  # a statement raising halfway is the general path's business
             return None
         lineno = stmts[i].lineno
@@ -82,10 +84,13 @@ class ArrayStatements:
         while k < len(stmts) and self._array_temp(stmts[k], lineno):
             temps.append(stmts[k].targets[0].id)
             k += 1
-        if not temps or k >= len(stmts) or not self._array_final(stmts[k], lineno, temps,
-                                                                 stmts[i:k]):
+        if k < len(stmts) and self._array_final(stmts[k], lineno, temps, stmts[i:k]):
+            end = k + 1
+        elif temps and self._array_final(stmts[k - 1], lineno, temps[:-1], stmts[i:k - 1]):
+            temps, end = temps[:-1], k  # the last temporary is the result (read elsewhere)
+        else:
             return None
-        group = stmts[i:k + 1]
+        group = stmts[i:end]
         # every temporary is read once, inside the statement; none is a real scalar
         reads = [n for st in group for n in _names(st.value)]
         if any(reads.count(t) != 1 or t in self.a.scalar for t in temps):
@@ -96,7 +101,7 @@ class ArrayStatements:
             return None
         if not any(isinstance(st.value, (ast.BinOp, ast.UnaryOp, ast.Call)) for st in group):
             return None
-        return k + 1
+        return end
 
     def _array_temp(self, s, lineno) -> bool:
         if not (isinstance(s, ast.Assign) and s.lineno == lineno
@@ -127,7 +132,7 @@ class ArrayStatements:
             return None
         func = self.callee(call.func)
         name = getattr(func, "__name__", None)
-        if name in _UFUNCS and func is getattr(np, name):
+        if (name in _UFUNCS or name == "sum") and func is getattr(np, name):
             return name
         return None
 
@@ -138,7 +143,7 @@ class ArrayStatements:
         if isinstance(target, ast.Subscript):  # u[idx] = <temporary>
             return (isinstance(target.value, ast.Name) and target.value.id in self.a.active
                     and _basic_index(target.slice) and isinstance(s.value, ast.Name)
-                    and s.value.id == temps[-1])
+                    and bool(temps) and s.value.id == temps[-1])
         if isinstance(target, ast.Name):  # y = <operation>
             y = target.id
             # (the backward reads the group's inputs: y may not be one of them)
@@ -291,7 +296,9 @@ class ArrayStatements:
                 send(v.operand, f"-{g}" if _UNARY[type(v.op)] == "-" else g)
             elif isinstance(v, ast.Call):
                 arg = v.args[0]
-                if self._grad_wanted(arg):
+                if self._grad_wanted(arg) and self._ufunc(v) == "sum":  # every item: g
+                    send(arg, f"_np.broadcast_to({g}, _np.shape({saved_value(arg)}))")
+                elif self._grad_wanted(arg):
                     form, reads = _UFUNCS[self._ufunc(v)]
                     if reads == "ans":
                         form = form.format(ans=self._saved_result(y, fast_name, saved, st))
