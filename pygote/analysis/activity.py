@@ -41,6 +41,13 @@ SCALAR_FUNCTIONS = {
     if hasattr(math, n)
 } | {abs, float, int, round, len, min, max, pow, bool}
 
+# functions of math that return a float for any real argument (an int, a NumPy scalar)
+_FLOAT_RESULTS = {
+    getattr(math, n)
+    for n in ("sin cos tan asin acos atan sinh cosh tanh asinh acosh atanh exp expm1 log "
+              "log2 log10 log1p sqrt erf erfc fabs degrees radians").split()
+}
+
 
 @dataclass
 class Analysis:
@@ -346,6 +353,9 @@ def _is_scalar(value, scalar, resolve, target, ranges, float_seqs=frozenset()) -
         func = resolve_callee(value.func, resolve)
         if func is None or func not in SCALAR_FUNCTIONS or value.keywords:
             return False
+        if func in _FLOAT_RESULTS and len(value.args) == 1 and \
+                not isinstance(value.args[0], ast.Starred):
+            return True  # a float, whatever real number it was given
         if func in (min, max) and len(value.args) < 2:
             return False
         return all(_atom_scalar(a, scalar) for a in value.args)

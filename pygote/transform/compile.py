@@ -274,6 +274,8 @@ def _specialization(fn, node, arg_types, kwarg_names, nargs, constant):
                             if type(defaults[p]) in (list, tuple)
                             and type(_sequence_key(defaults[p])) is tuple}
     constant_params |= {positional[i] for i in constant if i < len(positional)}
+    # an integer argument carries no gradient (counters, sizes, recursion depths)
+    constant_params |= {p for p, t in zip(positional, arg_types) if t is int or t is bool}
     g = fn.__globals__
     builtin_ns = g.get("__builtins__", builtins)
     if isinstance(builtin_ns, types.ModuleType):

@@ -24,6 +24,7 @@ Adjoint of variable ``x`` is ``_dx``. Scalar variables (real Python numbers, see
 from __future__ import annotations
 
 import ast
+import math
 import re
 from dataclasses import dataclass, field
 
@@ -664,10 +665,14 @@ class Generator(ArrayStatements, CodeWriter):
         if resolved is not None and _safe(self.is_nondiff, resolved):
             return self.plain(s, [y])
         name = getattr(resolved, "__name__", None)
-        if (resolved is not None and name in SCALAR_TEMPLATES and y in self.a.scalar
-                and len(call.args) == 1 and not call.keywords
-                and self.is_scalar(call.args[0]) and _is_template_function(resolved, name)):
-            return self.scalar_call(s, y, call, name)
+        if (resolved is not None and name in SCALAR_TEMPLATES and len(call.args) == 1
+                and not call.keywords and _is_template_function(resolved, name)):
+            if y in self.a.scalar and self.is_scalar(call.args[0]):
+                return self.scalar_call(s, y, call, name)
+            if resolved is getattr(math, name, None) and not isinstance(call.args[0], ast.Starred):
+                # math's functions return a float whatever real number they get (the
+                # result of a recursive call, an item of a list): inline too
+                return self.scalar_call(s, y, call, name)
         return self.dispatched_call(s, y, call)
 
     def scalar_call(self, s, y, call, name):
@@ -678,7 +683,11 @@ class Generator(ArrayStatements, CodeWriter):
         g, ans = self.output(s, y, b, needs_ans="{ans}" in template)
         x = call.args[0]
         expr = template.format(x=_atom(x), ans=ans)
-        self.contribute(b, s, x, f"{g} * {expr}")
+        if y in self.a.scalar:
+            self.contribute(b, s, x, f"{g} * {expr}")
+        elif self.is_active(x):  # a float whose cotangent may be absent
+            b.add(f"if {g} is not None:", s.lineno)
+            self.contribute(b, s, x, f"{g} * {expr}", scalar_ok=self.is_scalar(x), indent=1)
         return f, b
 
     def dispatched_call(self, s, y, call):
