@@ -85,7 +85,7 @@ def fit(g, x):
             return g
         if tg is complex:
             return g.real
-        if tg is int or tg is bool:
+        if tg is int or tg is bool or tg is np.float64 or tg is np.float32:
             return float(g)
         g = np.real(g) if np.iscomplexobj(g) else g
         return float(np.sum(g))
@@ -103,6 +103,12 @@ def fit(g, x):
     if t is complex:
         return complex(np.sum(g))
     if isinstance(x, np.generic):
+        tg = type(g)
+        if tg is t:  # a NumPy scalar's cotangent of its own type
+            return g
+        if (tg is float or tg is np.float64) and t is not np.float32:
+            # a real cotangent: as x's type (complex x: its real direction)
+            return t(g) if issubclass(t, _inexact) else None
         if not issubclass(x.dtype.type, _inexact):
             return None
         if np.iscomplexobj(g) and not np.iscomplexobj(x):
