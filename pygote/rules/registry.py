@@ -103,7 +103,18 @@ def _ufunc_type():
     return np.ufunc
 
 
+# called whenever a registration changes how some function is differentiated (the
+# dispatcher's plans for plain Python functions are then forgotten)
+ON_CHANGE: list = []
+
+
+def _changed() -> None:
+    for listener in ON_CHANGE:
+        listener()
+
+
 def _rule(func: Any) -> Rule:
+    _changed()
     rule = RULES.get(func)
     if rule is None:
         rule = RULES[func] = Rule(func)
@@ -144,6 +155,7 @@ def defjvp(func: Any, jvp: Callable[..., Any]) -> Any:
 
 def nondifferentiable(*funcs: Any) -> None:
     """Mark functions whose outputs carry no gradient: called plainly, nothing recorded."""
+    _changed()
     for func in funcs:
         if func is not None:
             NONDIFFERENTIABLE.add(func)
@@ -172,6 +184,7 @@ def defreplacement(func: Any, python_impl: Any) -> None:
     lists where the builtin returns a lazy iterator is fine) and be plain Python that
     pygote can transform.
     """
+    _changed()
     REPLACEMENTS[func] = python_impl
 
 

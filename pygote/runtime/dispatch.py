@@ -21,7 +21,7 @@ import types
 import numpy as np
 
 from pygote.errors import DifferentiationError, where
-from pygote.rules.registry import DERIVATIVES, NONDIFFERENTIABLE, REPLACEMENTS, RULES
+from pygote.rules.registry import DERIVATIVES, NONDIFFERENTIABLE, ON_CHANGE, REPLACEMENTS, RULES
 from pygote.runtime import inplace, journal
 from pygote.runtime.shadows import acc, peek, take
 from pygote.runtime.values import contains_differentiable
@@ -47,10 +47,28 @@ invalidate_hook = None
 ignoring = 0  # depth of `with pg.ignore():` blocks being run
 
 
+# plain Python functions called before with the same argument types, no closure, no
+# defaults left out: function -> (code, argument types, adjoint). Forgotten when a rule
+# is registered (registry.ON_CHANGE) or the function is transformed again.
+_PLANS: dict = {}
+ON_CHANGE.append(_PLANS.clear)
+
+
 def call(f, *args, **kwargs):
     """Call ``f`` recording what its backward pass needs: ``(ans, pullback or None)``."""
     if ignoring:
         return f(*args, **kwargs), None
+    if type(f) is FunctionType and not kwargs:
+        plan = _PLANS.get(f)
+        if plan is not None and plan[0] is f.__code__ and plan[1] == tuple(map(type, args)):
+            adjoint = plan[2]
+            try:
+                ans, saved = adjoint.forward(*args)
+            except StaleTransform:
+                _PLANS.pop(f, None)
+            else:
+                backward = adjoint.backward
+                return ans, lambda g: (backward(saved, g)[0], None)
     try:
         rule = RULES.get(f)
     except TypeError:
@@ -186,6 +204,14 @@ def _call_python(f, args, kwargs, constant=()):
         adjoint = transform_hook(f, args, kwargs, constant)
         ans, saved = adjoint.forward(*args, **kwargs)
     cells = f.__closure__
+    if (cells is None and not kwargs and not constant and not adjoint.written_free
+            and len(args) == adjoint.n_positional == len(adjoint.params)
+            and f.__defaults__ is adjoint.code_defaults and not f.__kwdefaults__):
+        types_ = tuple(map(type, args))
+        if list not in types_ and tuple not in types_:  # (their items' types matter too)
+            if len(_PLANS) > 4096:
+                _PLANS.clear()
+            _PLANS[f] = (f.__code__, types_, adjoint)
 
     def pullback(g):
         if adjoint.written_free and cells is not None:  # cotangents of nonlocal variables

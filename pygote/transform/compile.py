@@ -154,6 +154,7 @@ _CACHE: dict = {}
 
 
 def clear_cache() -> None:
+    dispatch._PLANS.clear()
     _CACHE.clear()
     _LAST.clear()
     _FORWARD_CACHE.clear()
@@ -216,6 +217,7 @@ def _sequence_key(a):
 def invalidate(fn) -> None:
     """Forget every transformation of ``fn``'s code (a global it relied on changed)."""
     code = fn.__code__
+    dispatch._PLANS.pop(fn, None)
     for key in [k for k in _CACHE if k[0] == id(code)]:
         del _CACHE[key]
     _LAST.pop(id(fn), None)
