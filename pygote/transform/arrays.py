@@ -69,6 +69,30 @@ def _names(node) -> list:
     return [n.id for n in ast.walk(node) if isinstance(n, ast.Name)]
 
 
+def _item(container: str, index) -> str:
+    """Source of ``container[index]`` in NumPy's own syntax (``u[1:-1]``, ``z[:, :H]``)."""
+    return ast.unparse(ast.Subscript(value=ast.Name(id=container, ctx=ast.Load()),
+                                     slice=index, ctx=ast.Load()))
+
+
+def _components(pairs) -> list:
+    """Groups of names that ``pairs`` (a flat list: a, b, c, d ... meaning a~b, c~d) say
+    must share one shape; each group is checked as one chained comparison."""
+    parent: dict = {}
+
+    def find(x):
+        while parent.setdefault(x, x) != x:
+            x = parent[x]
+        return x
+
+    for k in range(0, len(pairs), 2):
+        parent[find(pairs[k])] = find(pairs[k + 1])
+    groups: dict = {}
+    for x in parent:
+        groups.setdefault(find(x), []).append(x)
+    return [g for g in groups.values() if len(g) > 1]
+
+
 class ArrayStatements:
     """Mixin of the reverse-mode ``Generator``: detection and code of array statements."""
 
@@ -157,7 +181,7 @@ class ArrayStatements:
     # ------------------------------------------------------------ code
 
     def array_statement(self, group):
-        from pygote.transform.reverse import _Lines, _atom, _index_expr
+        from pygote.transform.reverse import _Lines, _atom
 
         lineno = group[0].lineno
         final = group[-1]
@@ -179,7 +203,7 @@ class ArrayStatements:
             if isinstance(v, ast.Call):
                 self.guard(v.func)
                 return f"{_atom(v.func)}({val(v.args[0])})"
-            return f"{val(v.value)}[{_index_expr(v.slice)}]"
+            return _item(val(v.value), v.slice)
 
         # ---- the run-time condition for the lean path
         containers, operands, indices = [], [], []
@@ -219,9 +243,9 @@ class ArrayStatements:
             results.append(view)
         else:
             target = final.targets[0]
-            obj, index = target.value.id, _index_expr(target.slice)
+            obj, index = target.value.id, target.slice
             view = self.fresh("fv")
-            f.add(f"{view} = {obj}[{index}]", lineno, 1)
+            f.add(f"{view} = {_item(obj, index)}", lineno, 1)
             results.append(view)
         agree, matrices = [], []
         for st in group:
@@ -235,12 +259,16 @@ class ArrayStatements:
                           and o.id in fast_name for x in (out, fast_name[o.id])]
             elif isinstance(v, ast.Name):  # the write: the value fills its region
                 agree += [view, fast_name[v.id]]
-        tests = []
-        if agree:
-            tests.append(f"_shapes_agree({', '.join(agree)})")
+        tests = [" == ".join(f"{x}.shape" for x in part) for part in _components(agree)]
         if matrices:
             tests.append(f"_matrices({', '.join(matrices)})")
-        f.add(f"{flag} = {' and '.join(tests) or 'True'}", lineno, 1)
+        if agree:  # (a Python number has no shape: the general path then)
+            f.add("try:", lineno, 1)
+            f.add(f"{flag} = {' and '.join(tests)}", lineno, 2)
+            f.add("except AttributeError:", lineno, 1)
+            f.add(f"{flag} = False", lineno, 2)
+        else:
+            f.add(f"{flag} = {' and '.join(tests) or 'True'}", lineno, 1)
 
         # ---- the lean backward, and which values it reads
         b = _Lines()
@@ -291,7 +319,7 @@ class ArrayStatements:
             if isinstance(v, ast.Subscript):
                 if self.is_active(v.value):
                     self.need(v.value.id, *_names(v.slice))
-                    region_adds.append((v.value.id, _index_expr(v.slice), g))
+                    region_adds.append((v.value.id, v.slice, g))
             elif isinstance(v, ast.UnaryOp):
                 send(v.operand, f"-{g}" if _UNARY[type(v.op)] == "-" else g)
             elif isinstance(v, ast.Call):
@@ -341,7 +369,7 @@ class ArrayStatements:
             self.need(old, obj, *_names(target.slice))
             f.push(old, lineno, 1)
             f.add(f"{old} = {view}.copy()", lineno, 1)
-            f.add(f"{obj}[{index}] = {val(final.value)}", lineno, 1)
+            f.add(f"{_item(obj, index)} = {val(final.value)}", lineno, 1)
             f.add(f"_wrote({obj})", lineno, 1)
         else:
             y = final.targets[0].id
@@ -361,9 +389,9 @@ class ArrayStatements:
         if writes:
             sh = self.fresh("S")
             b.add(f"{sh} = _shadow({obj})", lineno, 1)
-            b.add(f"_gout = {sh}[{index}].copy()", lineno, 1)
-            b.add(f"{sh}[{index}] = 0.0", lineno, 1)
-            b.add(f"{obj}[{index}] = {old}", lineno, 1)
+            b.add(f"_gout = {_item(sh, index)}.copy()", lineno, 1)
+            b.add(f"{_item(sh, index)} = 0.0", lineno, 1)
+            b.add(f"{_item(obj, index)} = {old}", lineno, 1)
             body_indent = 1
         else:
             d = self.adj(out_name)
@@ -373,12 +401,12 @@ class ArrayStatements:
             body_indent = 2
         for line in lines:
             b.add(line, lineno, body_indent)
-        shadows_of: dict = {}
+        shadows_of: dict = {obj: sh} if writes else {}  # (the written array's is at hand)
         for container, index, g in region_adds:
             if container not in shadows_of:
                 shadows_of[container] = self.fresh("S")
                 b.add(f"{shadows_of[container]} = _shadow({container})", lineno, body_indent)
-            b.add(f"{shadows_of[container]}[{index}] += {g}", lineno, body_indent)
+            b.add(f"{_item(shadows_of[container], index)} += {g}", lineno, body_indent)
         for node, g_expr in outer:
             self.contribute(b, final, node, g_expr, scalar_ok=False, indent=body_indent)
         for s_name in reversed(saved.values()):
