@@ -206,12 +206,18 @@ def adjoint_of(fn, args=(), kwargs=None, constant=(), top=False):
 _LAST: dict = {}
 
 
-_FLOAT_ONLY = {float}
-
-
 def _sequence_key(a):
-    """``(list, float)`` for a list (or tuple) holding only floats, else its type."""
-    return (type(a), float) if a and set(map(type, a)) == _FLOAT_ONLY else type(a)
+    """``(list, float)`` for a list (or tuple) of real Python numbers (floats, maybe some
+    ints), else its type. ``sum`` tells in one C loop: its result is a ``float`` only if
+    every item is a float or an int (a NumPy scalar, a complex number or an array would
+    make it something else); the first and last items are looked at first so that a list
+    of arrays is never summed."""
+    if not a or type(a[0]) is not float or type(a[-1]) is not float:
+        return type(a)
+    try:
+        return (type(a), float) if type(sum(a)) is float else type(a)
+    except TypeError:
+        return type(a)
 
 
 def invalidate(fn) -> None:
