@@ -22,7 +22,7 @@ except ImportError:  # NumPy 1.x
     from numpy.core.numeric import normalize_axis_tuple
 
 from pygote.rules.registry import (
-    defjvp, defvjp, first_tangent_jvp, vjp_with_array_args, with_array_args,
+    deflinear, defjvp, defvjp, first_tangent_jvp, vjp_with_array_args, with_array_args,
 )
 
 # ---------------------------------------------------------------- shared helpers
@@ -144,6 +144,7 @@ def _nanmean_jvp(t, ans, x, axis=None, dtype=None, out=None, keepdims=False, **k
 
 _register((np.sum, np.ndarray.sum), _sum_vjp, _sum_jvp)
 _register((np.mean, np.ndarray.mean), _mean_vjp, _mean_jvp)
+deflinear(np.sum, np.ndarray.sum, np.mean, np.ndarray.mean)
 _register((np.nansum,), _nansum_vjp, _nansum_jvp)
 _register((np.nanmean,), _nanmean_vjp, _nanmean_jvp)
 

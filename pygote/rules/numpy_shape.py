@@ -17,7 +17,7 @@ import numpy as np
 
 from pygote.rules.numpy_indexing import cotangent_like
 from pygote.rules.registry import (
-    defjvp, defvjp, defvjp_all, dense_tangent, linear_jvp, with_array_args,
+    deflinear, defjvp, defvjp, defvjp_all, dense_tangent, linear_jvp, with_array_args,
 )
 
 __all__ = ["ATTRIBUTE_RULES", "undiagonal"]
@@ -305,6 +305,8 @@ defvjp(np.roll, lambda g, ans, x, shift, axis=None: np.roll(g, np.negative(shift
 defvjp(np.rot90, lambda g, ans, x, k=1, axes=(0, 1): np.rot90(g, -k, axes))
 for _f in (np.flip, np.fliplr, np.flipud, np.roll, np.rot90):
     defjvp(_f, linear_jvp(_f))
+deflinear(np.flip, np.fliplr, np.flipud, np.roll, np.rot90, np.swapaxes, np.moveaxis,
+          np.transpose, np.squeeze, np.expand_dims)
 
 
 # ---------------------------------------------------------------------------------------

@@ -64,7 +64,7 @@ class Rule:
     less).
     """
 
-    __slots__ = ("func", "vjp", "jvp", "name", "per_arg", "record", "forward")
+    __slots__ = ("func", "vjp", "jvp", "name", "per_arg", "record", "forward", "linear")
 
     def __init__(self, func: Any, name: str | None = None) -> None:
         self.func = func
@@ -75,6 +75,7 @@ class Rule:
         self.vjp: Callable[..., tuple] | None = None
         self.jvp: Callable[..., Any] | None = None
         self.per_arg: tuple | None = None
+        self.linear = False
         self.name = name or _describe(func)
 
     def __repr__(self) -> str:
@@ -145,6 +146,15 @@ def defvjp_all(func: Any, vjp: Callable[..., tuple]) -> Any:
     rule.per_arg = None
     rule.vjp = vjp
     return func
+
+
+def deflinear(*funcs: Any) -> None:
+    """Mark rules whose vjp reads only the shapes and dtypes of ``ans`` and of the array
+    arguments (roll, transpose, sum ...): their pullbacks keep shape-only stand-ins, and a
+    temporary they make needs no keeping for them. Checked by
+    ``tests/rules/test_registry_complete.py`` (each vjp, fed the stand-ins, must agree)."""
+    for func in funcs:
+        _rule(func).linear = True
 
 
 def defjvp(func: Any, jvp: Callable[..., Any]) -> Any:

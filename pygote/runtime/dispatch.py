@@ -23,7 +23,7 @@ import numpy as np
 from pygote.errors import DifferentiationError, where
 from pygote.rules.registry import DERIVATIVES, NONDIFFERENTIABLE, ON_CHANGE, REPLACEMENTS, RULES
 from pygote.runtime import inplace, journal
-from pygote.runtime.shadows import acc, peek, take
+from pygote.runtime.shadows import acc, peek, stand_in, take
 from pygote.runtime.values import contains_differentiable
 
 __all__ = ["call", "call_method", "GENERATED_CODES", "transform_hook"]
@@ -157,6 +157,9 @@ def _shifted(result, receiver):
 
 
 def _rule_pullback(rule, ans, args, kwargs):
+    if rule.linear:  # its vjp reads shapes only: keep stand-ins, not the arrays
+        ans = stand_in(ans)
+        args = tuple(stand_in(a) if type(a) is np.ndarray else a for a in args)
     vjps = rule.per_arg
     if vjps is None:
         vjp = rule.vjp

@@ -28,7 +28,7 @@ import numpy as np
 from pygote.runtime.values import add, fit
 
 __all__ = ["Store", "current", "push_store", "pop_store", "acc", "take", "is_mutable", "ghost",
-           "ghost_written"]
+           "ghost_written", "ghost_made", "stand_in"]
 
 ndarray = np.ndarray
 CellType = types.CellType
@@ -351,8 +351,16 @@ _ghosts: dict = {}
 def ghost(x, pb_made, pb_read):
     """``x`` itself, or its ghost when ``x`` is a fresh array of more than a few elements
     that no user method made or read (``pb_made``/``pb_read``: their pullbacks)."""
-    if pb_made is None and pb_read is None and type(x) is ndarray and x.base is None \
-            and x.size > 8 and x.dtype.kind in "fc":
+    if pb_made is None and pb_read is None and type(x) is ndarray and x.base is None:
+        return stand_in(x)
+    return x
+
+
+def stand_in(x):
+    """The ghost of any NumPy array of more than a few elements, view or not, for a value
+    whose identity no longer matters (a linear rule's ``ans`` and arguments, a temporary
+    that rule made, read once by NumPy arithmetic)."""
+    if type(x) is ndarray and x.size > 8 and x.dtype.kind in "fc":
         key = (x.shape, x.dtype)
         g = _ghosts.get(key)
         if g is None:
@@ -362,6 +370,12 @@ def ghost(x, pb_made, pb_read):
                                           strides=(0,) * x.ndim)
         return g
     return x
+
+
+def ghost_made(x, pb_read):
+    """``ghost`` for a temporary a linear NumPy rule made (a view of a private array, as
+    ``np.roll`` returns, is fine: it is read once, not written)."""
+    return stand_in(x) if pb_read is None else x
 
 
 def ghost_written(x, pb_made, target):

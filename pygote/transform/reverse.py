@@ -117,7 +117,7 @@ class _Lines:
 # under these names by pygote.transform.compile)
 RESERVED = frozenset("""
     _saved _dret _stack _push _pop _ _acc _take _call _call_masked _call_method _binop _unop _getattr
-    _acc_attr _getitem _acc_getitem _getitem_back _acc_item _shadow _wrote _same_shape _is_real
+    _acc_attr _getitem _acc_getitem _getitem_back _acc_item _ghost_made _shadow _wrote _same_shape _is_real
     _ndarray _gout _shapes_agree _matrices _np _rename_back _ghost _ghost_written _setitem _setitem_back _setattr _setattr_back
     _augassign _augassign_back _iterate _cell_ct _put_cell_ct _default_ct _dfree _stale _sin _cos _sinh _cosh _sqrt
     _exp _log _copysign _LN2 _LN10 _TWO_OVER_SQRTPI _DEG _RAD _delitem _delitem_back
@@ -563,13 +563,20 @@ class Generator(ArrayStatements, CodeWriter):
         for i, o in enumerate(operands):
             t = getattr(o, "id", None)
             if t in self.made_by and not self._reads_operand(sym, operands, i):
-                f.add(f"{t} = _ghost({t}, {self.made_by.pop(t)}, {pb})", s.lineno)
+                f.add(self.ghost_line(t, pb), s.lineno)
         if y in self.temporaries and not self._reads_result(sym, operands):
             self.made_by[y] = pb
         g, ans = self.output(s, y, b, needs_ans=True)
         self.protocol_or_rule(b, s, pb, g, ans, op, operands)
         b.pop(pb, s.lineno)
         return f, b
+
+    def ghost_line(self, t, pb_read) -> str:
+        """``t = <its ghost>`` after its one read (see runtime/shadows.py, "ghosts")."""
+        made = self.made_by.pop(t)
+        if made == "None":  # made by a linear NumPy rule
+            return f"{t} = _ghost_made({t}, {pb_read})"
+        return f"{t} = _ghost({t}, {made}, {pb_read})"
 
     def _reads_operand(self, sym, operands, i) -> bool:
         """Whether the backward of operator ``sym`` reads the value of operand ``i`` (and
@@ -739,6 +746,12 @@ class Generator(ArrayStatements, CodeWriter):
         self.mark_loop_assigned(pb)
         f.add(f"{y}, {pb} = {inner}", s.lineno)
         self.need(pb)
+        try:
+            rule = None if receiver else self.rules.get(self.callee(func))
+        except TypeError:  # an unhashable callable
+            rule = None
+        if y in self.temporaries and rule is not None and rule.linear and not kws:
+            self.made_by[y] = "None"  # a NumPy function: its result may become a ghost
         if y in self.a.active:
             g, _ = self.output(s, y, b)
         else:
