@@ -261,12 +261,27 @@ def _extremum_share(ans, x, axis, keepdims, kw):
     kw.pop("initial", None)
     x = np.asarray(x)
     m = _unreduce(ans, x, axis, keepdims, kw)
-    winners = (x == m) | ((m != m) & (x != x))
-    return winners / np.maximum(np.sum(winners, axis=axis, keepdims=True), 1)
+    if np.isnan(ans).any():
+        winners = (x == m) | ((m != m) & (x != x))
+    else:  # (the common case: no NaN won, two full-size operations fewer)
+        winners = x == m
+    if axis is None:
+        count = np.count_nonzero(winners)
+        return winners if count == 1 else winners / max(count, 1)
+    counts = np.sum(winners, axis=axis, keepdims=True)
+    if np.all(counts == 1):  # one winner per slice: the mask itself is the share
+        return winners
+    return winners / np.maximum(counts, 1)
 
 
 def _extremum_vjp(g, ans, x, axis=None, out=None, keepdims=False, **kw):
-    return _unreduce(g, x, axis, keepdims) * _extremum_share(ans, x, axis, keepdims, kw)
+    share = _extremum_share(ans, x, axis, keepdims, kw)
+    if axis is None and share.dtype == bool and np.ndim(g) == 0:
+        # one winner: g at its place (cheaper than the product of a mask and g)
+        out = np.zeros(np.shape(share), np.result_type(g, np.asarray(x).dtype))
+        out.flat[np.argmax(share)] = g
+        return out
+    return _unreduce(g, x, axis, keepdims) * share
 
 
 def _extremum_jvp(t, ans, x, axis=None, out=None, keepdims=False, **kw):

@@ -145,6 +145,14 @@ def acc(x, dx, g):
     return dx
 
 
+def acc_neg(x, dx, g):
+    """``acc(x, dx, -g)``; for a number ``x``, ``g`` is summed before it is negated."""
+    if type(x) is float or isinstance(x, np.generic):
+        g = fit(g, x)
+        return dx if g is None else acc(x, dx, -g)
+    return acc(x, dx, None if g is None else -g)
+
+
 def _entry(x, make):
     shadows = current.shadows
     entry = shadows.get(id(x))

@@ -24,11 +24,13 @@ general path, which is generated from the same statements as before.
 from __future__ import annotations
 
 import ast
+import re
 
 import numpy as np
 
 __all__ = ["ArrayStatements"]
 
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _OPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.MatMult: "@"}
 _UNARY = {ast.USub: "-", ast.UAdd: "+"}
 # NumPy functions of one array: (derivative of the output in terms of the input "{x}" and
@@ -410,7 +412,14 @@ class ArrayStatements:
                 b.add(f"{shadows_of[container]} = _shadow({container})", lineno, body_indent)
             b.add(f"{_item(shadows_of[container], index)} += {g}", lineno, body_indent)
         for node, g_expr in outer:
-            self.contribute(b, final, node, g_expr, scalar_ok=False, indent=body_indent)
+            x = node.id
+            if g_expr.startswith("-") and _IDENT.fullmatch(g_expr[1:]) and x not in self.item_of:
+                # -g into a number: sum first, negate the sum (a full-size negation fewer)
+                d = self.adj(x)
+                self.need(x, g_expr[1:])
+                b.add(f"{d} = _acc_neg({x}, {d}, {g_expr[1:]})", lineno, body_indent)
+            else:
+                self.contribute(b, final, node, g_expr, scalar_ok=False, indent=body_indent)
         for s_name in reversed(saved.values()):
             b.pop(s_name, lineno, 1)
         if writes:

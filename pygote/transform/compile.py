@@ -73,7 +73,7 @@ HELPERS = {
     "_getitem_back": access.getitem_back, "_acc_item": access.acc_item,
     "_rename_back": access.rename_back,
     "_ghost": shadows.ghost, "_ghost_written": shadows.ghost_written,
-    "_ghost_made": shadows.ghost_made,
+    "_ghost_made": shadows.ghost_made, "_acc_neg": shadows.acc_neg,
     "_shadow": shadows.writable_shadow, "_wrote": journal.wrote,
     "_same_shape": values.same_shape, "_is_real": values.is_real, "_ndarray": np.ndarray,
     "_shapes_agree": values.shapes_agree, "_matrices": values.matrices, "_np": np,
