@@ -245,29 +245,6 @@ def analyse(fn: ast.FunctionDef, free: list, scalar_params: set, resolve,
                 c.mutations.extend((n, r) for n in r if n in objects)
                 c.edges[i] = (t, r, True, v)
 
-    # ---- activity: forward over assignments, backward over mutation and aliasing
-    active = (set(params) - set(constant_params)) | (set(free) if free_active else set())
-    mutated: set = set()
-    changed = True
-    while changed:
-        changed = False
-        for target, reads, _alias, _ in c.edges:
-            if target not in active and any(r in active for r in reads):
-                active.add(target)
-                changed = True
-        for obj, reads in c.mutations:
-            if obj in local and obj not in mutated and any(r in active for r in reads):
-                mutated.add(obj)
-                active.add(obj)
-                changed = True
-        # an object written with active values makes every name it may alias active
-        for target, reads, alias, value in c.edges:
-            if alias and target in mutated:
-                for r in _alias_sources(value, reads):
-                    if r not in mutated and r in local:
-                        mutated.add(r)
-                        active.add(r)
-                        changed = True
     # ---- scalar types: greatest fixpoint from "everything scalar"
     # free variables come from an enclosing frame: their types are unknown here
     scalar = (assigned | set(params)) - (set(params) - set(scalar_params)) - set(free)
@@ -282,6 +259,31 @@ def analyse(fn: ast.FunctionDef, free: list, scalar_params: set, resolve,
     scalar -= ranges
     scalar -= float_seqs
 
+    # ---- activity: forward over assignments, backward over mutation and aliasing
+    active = (set(params) - set(constant_params)) | (set(free) if free_active else set())
+    mutated: set = set()
+    changed = True
+    while changed:
+        changed = False
+        for target, reads, _alias, _ in c.edges:
+            if target not in active and any(r in active for r in reads):
+                active.add(target)
+                changed = True
+        for obj, reads in c.mutations:
+            # (a real number handed to a callee cannot be written by it)
+            if obj in local and obj not in mutated and obj not in scalar and \
+                    any(r in active for r in reads):
+                mutated.add(obj)
+                active.add(obj)
+                changed = True
+        # an object written with active values makes every name it may alias active
+        for target, reads, alias, value in c.edges:
+            if alias and target in mutated:
+                for r in _alias_sources(value, reads):
+                    if r not in mutated and r in local:
+                        mutated.add(r)
+                        active.add(r)
+                        changed = True
     # ---- usefulness: what the result (or a mutated object) depends on differentiably
     # (real numbers cannot be mutated: passing one to a call is not a write)
     useful = set(c.returned) | {obj for obj, _ in c.mutations if obj in active

@@ -48,10 +48,13 @@ ignoring = 0  # depth of `with pg.ignore():` blocks being run
 
 
 # plain Python functions called before with the same argument types, no closure, no
-# defaults left out: function -> (code, argument types, adjoint). Forgotten when a rule
-# is registered (registry.ON_CHANGE) or the function is transformed again.
+# defaults left out: function -> (code, argument types, constant positions, adjoint).
+# Forgotten when a rule is registered (registry.ON_CHANGE) or the function is transformed
+# again.
 _PLANS: dict = {}
+_MASKED_PLANS: dict = {}  # the same for calls with constant positions (call_masked)
 ON_CHANGE.append(_PLANS.clear)
+ON_CHANGE.append(_MASKED_PLANS.clear)
 
 
 def call(f, *args, **kwargs):
@@ -61,14 +64,7 @@ def call(f, *args, **kwargs):
     if type(f) is FunctionType and not kwargs:
         plan = _PLANS.get(f)
         if plan is not None and plan[0] is f.__code__ and plan[1] == tuple(map(type, args)):
-            adjoint = plan[2]
-            try:
-                ans, saved = adjoint.forward(*args)
-            except StaleTransform:
-                _PLANS.pop(f, None)
-            else:
-                backward = adjoint.backward
-                return ans, lambda g: (backward(saved, g)[0], None)
+            return _planned(f, plan[3], args)
     try:
         rule = RULES.get(f)
     except TypeError:
@@ -189,9 +185,26 @@ def _may_carry(x) -> bool:
     return True
 
 
+def _planned(f, adjoint, args):
+    """A planned call: the adjoint's forward, and a pullback straight to its backward."""
+    try:
+        ans, saved = adjoint.forward(*args)
+    except StaleTransform:
+        _PLANS.pop(f, None)
+        _MASKED_PLANS.pop(f, None)
+        return call(f, *args)
+    backward = adjoint.backward
+    return ans, lambda g: (backward(saved, g)[0], None)
+
+
 def call_masked(constant, f, *args, **kwargs):
     """``call``, where the caller knows the positional arguments at ``constant`` carry no
     gradient (the callee is then specialized with those parameters inactive)."""
+    if type(f) is FunctionType and not kwargs and not ignoring:
+        plan = _MASKED_PLANS.get(f)
+        if plan is not None and plan[0] is f.__code__ and plan[2] == constant \
+                and plan[1] == tuple(map(type, args)):
+            return _planned(f, plan[3], args)
     if (type(f) is FunctionType and f not in RULES and f not in NONDIFFERENTIABLE
             and f.__code__ not in DERIVATIVES and f not in REPLACEMENTS):
         return _call_python(f, args, kwargs, constant)
@@ -207,14 +220,15 @@ def _call_python(f, args, kwargs, constant=()):
         adjoint = transform_hook(f, args, kwargs, constant)
         ans, saved = adjoint.forward(*args, **kwargs)
     cells = f.__closure__
-    if (cells is None and not kwargs and not constant and not adjoint.written_free
+    if (cells is None and not kwargs and not adjoint.written_free
             and len(args) == adjoint.n_positional == len(adjoint.params)
             and f.__defaults__ is adjoint.code_defaults and not f.__kwdefaults__):
         types_ = tuple(map(type, args))
         if list not in types_ and tuple not in types_:  # (their items' types matter too)
-            if len(_PLANS) > 4096:
-                _PLANS.clear()
-            _PLANS[f] = (f.__code__, types_, adjoint)
+            plans = _MASKED_PLANS if constant else _PLANS
+            if len(plans) > 4096:
+                plans.clear()
+            plans[f] = (f.__code__, types_, constant, adjoint)
 
     def pullback(g):
         if adjoint.written_free and cells is not None:  # cotangents of nonlocal variables

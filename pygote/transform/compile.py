@@ -156,6 +156,7 @@ _CACHE: dict = {}
 
 def clear_cache() -> None:
     dispatch._PLANS.clear()
+    dispatch._MASKED_PLANS.clear()
     _CACHE.clear()
     _LAST.clear()
     _FORWARD_CACHE.clear()
@@ -225,6 +226,7 @@ def invalidate(fn) -> None:
     """Forget every transformation of ``fn``'s code (a global it relied on changed)."""
     code = fn.__code__
     dispatch._PLANS.pop(fn, None)
+    dispatch._MASKED_PLANS.pop(fn, None)
     for key in [k for k in _CACHE if k[0] == id(code)]:
         del _CACHE[key]
     _LAST.pop(id(fn), None)

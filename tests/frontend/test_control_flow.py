@@ -199,7 +199,7 @@ def test_shape_of_early_return():
         return y
     """) == textwrap.dedent("""\
     def f(x):
-        _return_value = None
+        _return_value = 0.0
         _return_flag = False
         if x:
             _return_value = 1
@@ -208,6 +208,18 @@ def test_shape_of_early_return():
             y = 2
             _return_value = y
         return _return_value""")
+
+
+def test_first_return_value_is_none_only_when_a_path_may_fall_through():
+    # (a body ending in `return` returns on every path: its first value is never seen)
+    falls = _unparse("""
+    def f(x):
+        if x:
+            return 1
+        if x > 1:
+            return 2
+    """)
+    assert "_return_value = None" in falls
 
 
 def test_tail_returns_need_no_flag():

@@ -264,7 +264,11 @@ class _ControlFlow:
             return body
         if self.scheme == "keep":
             return body
-        init = [located(assign(self.rv, const(None)), fn.body[0])]
+        # a body ending in `return e` returns a value on every path: the first value of
+        # `_return_value` is never returned, and a float keeps a real function's result
+        # known as a real number (inline adjoints; None would hide that)
+        always = bool(fn.body) and isinstance(_drop_dead(fn.body)[-1], ast.Return)
+        init = [located(assign(self.rv, const(0.0 if always else None)), fn.body[0])]
         if self.rf is not None:
             init.append(located(assign(self.rf, const(False)), fn.body[0]))
         k = 0
