@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 
 from pygote.analysis.activity import Analysis, resolve_callee
 from pygote.transform.arrays import ArrayStatements
+from pygote.transform.peephole import peephole
 from pygote.errors import DifferentiationError, where
 
 __all__ = ["generate", "Generated", "SCALAR_TEMPLATES"]
@@ -1427,7 +1428,8 @@ def generate(fn: ast.FunctionDef, analysis: Analysis, resolve, filename: str, so
     bwd.add(f"return ({pa}), ({fa})" if free_adjoints else f"return ({pa}), None", fn.lineno)
 
     f_text, f_origin = fwd.render(pushed)
-    b_text, b_origin = _drop_unused_adjoints(*bwd.render(pushed), gen.declared_adjoints)
+    b_text, b_origin = peephole(*_drop_unused_adjoints(*bwd.render(pushed),
+                                                       gen.declared_adjoints))
     return Generated(
         forward="\n".join([head] + f_text),
         backward="\n".join([bhead] + b_text),

@@ -1,0 +1,111 @@
+"""A peephole pass over generated backward code: fewer assignments in scalar adjoint code.
+
+The generator writes each statement's adjoint on its own, so a scalar loop body reads
+
+    _g4 = _dy                      (the output's adjoint, taken)
+    _dy = 0.0                      (... and reset)
+    y = _pop()
+    _d_t1 = _g4                    (a temporary's adjoint: a copy)
+    _dy += _d_t1 * x
+    _dx += _d_t1 * y
+
+Two rewrites, applied inside straight-line runs of one-line statements at one indentation
+(no block header in between), until nothing changes:
+
+- a reset ``D = 0.0`` whose next mention of ``D`` is ``D += E`` (``E`` not reading ``D``)
+  becomes ``D = E`` there, and the reset goes;
+- a copy ``A = B`` of generated names, where ``A`` is mentioned nowhere else in the
+  function but later in the run, and ``B`` is not rebound before ``A``'s last use there:
+  ``A`` is replaced by ``B`` and the copy goes.
+
+The loop body above becomes ``_g4 = _dy; y = _pop(); _dy = _g4 * x; _dx += _g4 * y``.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["peephole"]
+
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_RESET = re.compile(r"(_d[A-Za-z0-9_]*) = 0\.0$")
+_AUG = re.compile(r"(_d[A-Za-z0-9_]*) \+= (.+)$")
+_COPY = re.compile(r"(_g\d+|_d_t\d+_*) = (_[A-Za-z0-9_]+)$")
+_TARGETS = re.compile(r"^([A-Za-z_][A-Za-z0-9_, ]*?)\s*(?:[-+*/]?=)(?!=)")
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip())
+
+
+def _runs(text):
+    """Index ranges of straight-line runs: one-line statements at one indentation."""
+    start = None
+    for k, line in enumerate(text):
+        simple = not line.rstrip().endswith(":") and line.strip()
+        if start is not None and (not simple or _indent(line) != _indent(text[start])):
+            yield start, k
+            start = None
+        if simple and start is None:
+            start = k
+    if start is not None:
+        yield start, len(text)
+
+
+def _assigned(line: str) -> set:
+    """The names a one-line statement binds (``a = ...``, ``a += ...``, ``a, b = ...``)."""
+    m = _TARGETS.match(line.strip())
+    return {n.strip() for n in m.group(1).split(",")} if m else set()
+
+
+def peephole(text: list, origin: list) -> tuple[list, list]:
+    text, origin = list(text), list(origin)
+    changed = True
+    while changed:
+        changed = False
+        counts: dict = {}
+        for line in text:
+            for n in _IDENT.findall(line):
+                counts[n] = counts.get(n, 0) + 1
+        for start, end in list(_runs(text)):
+            for i in range(start, end):
+                line = text[i]
+                if line is None:
+                    continue
+                body = line.strip()
+                m = _RESET.match(body)
+                if m:
+                    d = m.group(1)
+                    for j in range(i + 1, end):
+                        if text[j] is None or d not in _IDENT.findall(text[j]):
+                            continue
+                        aug = _AUG.match(text[j].strip())
+                        if aug and aug.group(1) == d and d not in _IDENT.findall(aug.group(2)):
+                            text[j] = " " * _indent(text[j]) + f"{d} = {aug.group(2)}"
+                            text[i] = None
+                            changed = True
+                        break
+                    continue
+                m = _COPY.match(body)
+                if m:
+                    a, b = m.group(1), m.group(2)
+                    uses = [j for j in range(i + 1, end)
+                            if text[j] is not None and a in _IDENT.findall(text[j])]
+                    inside = sum(_IDENT.findall(text[j]).count(a) for j in uses)
+                    if not uses or counts.get(a, 0) != inside + 1:
+                        continue  # mentioned elsewhere (or unused: left alone)
+                    if any(a in _assigned(text[j]) for j in uses):
+                        continue
+                    last = uses[-1]
+                    if any(text[j] is not None and b in _assigned(text[j])
+                           for j in range(i + 1, last)):
+                        continue  # b is rebound before a's last use (at it is fine: the
+                        # right-hand side is read before the store)
+                    for j in uses:
+                        text[j] = re.sub(rf"\b{re.escape(a)}\b", b, text[j])
+                    text[i] = None
+                    changed = True
+        if changed:
+            kept = [(t, o) for t, o in zip(text, origin) if t is not None]
+            text, origin = [t for t, _ in kept], [o for _, o in kept]
+    return text, origin
