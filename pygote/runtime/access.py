@@ -126,6 +126,15 @@ def getitem_back(x, dx, index, y, dy, record=None):
             and type(x) is ndarray and x.base is None
             and (x.flags.c_contiguous or x.flags.f_contiguous)):
         return dx
+    if (record is None and type(index) is int and (type(x) is list or type(x) is tuple)
+            and -len(x) <= index < len(x) and x[index] is y):
+        # an item read back from its slot (``W, U, b = params[k]``): an array's (a list's,
+        # an object's) gradient is in its shadow and stays there; a tuple's arrays too,
+        # only its value adjoint goes to the slot
+        if type(y) is tuple:
+            return acc_getitem(x, dx, index, dy, record)
+        if dy is None and is_mutable(y):
+            return dx
     return acc_getitem(x, dx, index, take(y, dy), record)
 
 
