@@ -33,7 +33,7 @@ _SEQUENCES = (list, tuple)
 def _conj(v):
     """``conj(v)``, free for Python floats and ints and for real arrays."""
     t = type(v)
-    if t is float or t is int:
+    if t is float or t is int or t is np.float64:
         return v
     if t is complex:
         return v.conjugate()

@@ -110,6 +110,11 @@ class ArrayStatements:
         while k < len(stmts) and self._array_temp(stmts[k], lineno):
             temps.append(stmts[k].targets[0].id)
             k += 1
+        for j, t in enumerate(temps[:-1]):  # a temporary read after the run ends it
+            later = {n for st in stmts[i + j + 1:k] for n in _names(st)}
+            if t not in later:
+                temps, k = temps[:j + 1], i + j + 1
+                break
         if k < len(stmts) and self._array_final(stmts[k], lineno, temps, stmts[i:k]):
             end = k + 1
         elif temps and self._array_final(stmts[k - 1], lineno, temps[:-1], stmts[i:k - 1]):
