@@ -88,8 +88,11 @@ def markdown(results) -> str:
 
     # ---- overhead
     L.append("## Overhead: time(gradient) / time(plain primal)\n")
-    L.append("The primal is the plain Python + NumPy function (the same denominator for "
-             "every peer), so the ratios of a row compare directly. hessian_100: "
+    L.append("The primal is the plain Python + NumPy function (the same function for "
+             "every peer), timed in turn with each peer's gradient (round robin, same "
+             "minutes of the machine), so a drift of this shared machine does not bias one "
+             "peer's ratio; the primal column shows its first timing. A gradient that "
+             "takes more than 3 s is timed once, against that first primal. hessian_100: "
              "time(Hessian) / time(primal).\n")
     rows = []
     for name, w in wls.items():
