@@ -253,33 +253,9 @@ def is_real(x) -> bool:
     return t is not bool and isinstance(x, _REAL_SCALARS)
 
 
-def shapes_agree(*pairs) -> bool:
-    """Whether ``pairs[0].shape == pairs[1].shape``, ``pairs[2]`` ... (NumPy values)."""
-    try:
-        for k in range(0, len(pairs), 2):
-            if pairs[k].shape != pairs[k + 1].shape:
-                return False
-    except AttributeError:  # a Python number
-        return False
-    return True
-
-
 def matrices(*xs) -> bool:
     """Whether every value is a 2-D array (``@`` between them is a plain matrix product)."""
     for x in xs:
         if type(x) is not ndarray or x.ndim != 2:
             return False
     return True
-
-
-def same_shape(first, others) -> bool:
-    """Whether NumPy values all have one shape (no operation between them broadcast)."""
-    try:
-        shape = first.shape
-        for x in others:
-            if x.shape != shape:
-                return False
-    except AttributeError:  # a Python number
-        return False
-    return True
-
