@@ -53,8 +53,8 @@ def _backward(pb, args, dy):
         memo: dict = {}
         return tuple(_gather(a, c, memo) for a, c in zip(args, cts))
     finally:
-        if store.shadows:
-            store.shadows.clear()
+        if store.shadows or store.views:
+            store.clear()
         if nested:
             shadows.pop_store()
 
@@ -232,8 +232,8 @@ def _value_and_gradients(f, args, kwargs, constant=(), has_aux=False):
                            None if i in constant else _gather(a, ct, memo)
                            for i, (a, ct) in enumerate(zip(args, cts))])
     finally:
-        if store.shadows:
-            store.shadows.clear()
+        if store.shadows or store.views:
+            store.clear()
         if nested:
             shadows.pop_store()
     if entries:
@@ -280,8 +280,8 @@ def _scalar_gradient(f, x):
         del _SCALAR_PLANS[f]
         return _value_and_gradients(f, (x,), {})[1][0]
     g = adjoint.backward(saved, 1.0)[0][0]
-    store = shadows.current.shadows
-    if store:
+    store = shadows.current
+    if store.shadows or store.views:
         store.clear()
     if entries:
         journal.replay(entries)

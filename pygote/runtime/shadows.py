@@ -45,6 +45,11 @@ class Store:
         # region is found once per pass (working out its offset costs microseconds)
         self.views: dict[int, tuple] = {}
 
+    def clear(self) -> None:
+        """Forget every shadow (the backward pass is over)."""
+        self.shadows.clear()
+        self.views.clear()
+
 
 _stack: list[Store] = [Store()]
 current = _stack[-1]

@@ -186,3 +186,16 @@ def test_caller_array_after_gradient_is_as_a_plain_call_leaves_it():
     y, back = pg.pullback(scale_in_place, np.linspace(0.0, 1.0, 6), 3)
     first, second = back(1.0), back(1.0)  # back runs twice: the state is put back each time
     np.testing.assert_allclose(first[0], second[0])
+
+
+def test_nothing_outlives_the_backward_pass():
+    from pygote.runtime import shadows
+
+    def through_views(x):
+        u = x * 1.0
+        v = u[1:]
+        w = v[::2]
+        return np.sum(w * w) + np.sum(v)
+
+    pg.gradient(through_views, np.linspace(0.0, 1.0, 30))
+    assert not shadows.current.shadows and not shadows.current.views
