@@ -242,18 +242,14 @@ class ArrayStatements:
         f.add(f"if {flag}:", lineno)
         for st in group[:-1]:
             f.add(f"{fast_name[st.targets[0].id]} = {expr(st.value)}", lineno, 1)
-        results = [fast_name[st.targets[0].id] for st in group[:-1]]
-        view = None
-        if not writes:  # the result too: no operation may broadcast
-            view = self.fresh("fv")
+        # the result (checked too: no operation may broadcast), or the region written
+        view = self.fresh("fv")
+        if not writes:
             f.add(f"{view} = {expr(final.value)}", lineno, 1)
-            results.append(view)
         else:
             target = final.targets[0]
             obj, index = target.value.id, target.slice
-            view = self.fresh("fv")
             f.add(f"{view} = {_item(obj, index)}", lineno, 1)
-            results.append(view)
         agree, matrices = [], []
         for st in group:
             v = st.value
@@ -336,7 +332,7 @@ class ArrayStatements:
                 elif self._grad_wanted(arg):
                     form, reads = _UFUNCS[self._ufunc(v)]
                     if reads == "ans":
-                        form = form.format(ans=self._saved_result(y, fast_name, saved, st))
+                        form = form.format(ans=self._saved_result(y, fast_name, saved))
                     else:
                         form = form.format(x=saved_value(arg))
                     send(arg, f"{g} * {form}")
@@ -365,7 +361,7 @@ class ArrayStatements:
                     if self._grad_wanted(a):
                         send(a, f"{g} / {divisor}")
                     if self._grad_wanted(c):
-                        quotient = self._saved_result(y, fast_name, saved, st)
+                        quotient = self._saved_result(y, fast_name, saved)
                         send(c, f"-{g} * {quotient} / {divisor}")
 
         # forward: commit (the write, or the assignment), save what the backward reads
@@ -450,7 +446,7 @@ class ArrayStatements:
     def _grad_wanted(self, node) -> bool:
         return isinstance(node, ast.Name) and self.is_active(node)
 
-    def _saved_result(self, y, fast_name, saved, st):
+    def _saved_result(self, y, fast_name, saved):
         """The saved value of the quotient ``y`` (a fast temporary or the output)."""
         t = fast_name.get(y, y)
         if t not in saved:
