@@ -77,6 +77,14 @@ def _item(container: str, index) -> str:
                                      slice=index, ctx=ast.Load()))
 
 
+def _makes_view(index) -> bool:
+    """Whether a basic index selects a view (it has a slice, ``...`` or ``None``) rather
+    than one element."""
+    parts = index.elts if isinstance(index, ast.Tuple) else [index]
+    return any(isinstance(p, ast.Slice) or (isinstance(p, ast.Constant) and p.value in (None, ...))
+               for p in parts)
+
+
 def _components(pairs) -> list:
     """Groups of names that ``pairs`` (a flat list: a, b, c, d ... meaning a~b, c~d) say
     must share one shape; each group is checked as one chained comparison."""
@@ -411,7 +419,13 @@ class ArrayStatements:
             if container not in shadows_of:
                 shadows_of[container] = self.fresh("S")
                 b.add(f"{shadows_of[container]} = _shadow({container})", lineno, body_indent)
-            b.add(f"{_item(shadows_of[container], index)} += {g}", lineno, body_indent)
+            region = _item(shadows_of[container], index)
+            if _makes_view(index):  # add into the view: no write-back of the region
+                r = self.fresh("R")
+                b.add(f"{r} = {region}", lineno, body_indent)
+                b.add(f"{r} += {g}", lineno, body_indent)
+            else:  # an element: a NumPy scalar, not a view
+                b.add(f"{region} += {g}", lineno, body_indent)
         for node, g_expr in outer:
             x = node.id
             if g_expr.startswith("-") and _IDENT.fullmatch(g_expr[1:]) and x not in self.item_of:
