@@ -19,8 +19,9 @@ from pygote.runtime.shadows import acc, is_mutable, peek, set_shadow, take
 from pygote.runtime.values import fit
 
 __all__ = [
-    "getitem", "acc_getitem", "getitem_back", "acc_item", "rename_back", "setitem", "setitem_back", "getattr_", "acc_attr",
-    "setattr_", "setattr_back", "augassign", "augassign_back", "AUG_OPS",
+    "getitem", "acc_getitem", "getitem_back", "acc_item", "rename_back", "setitem",
+    "setitem_back", "getattr_", "acc_attr", "setattr_", "setattr_back", "augassign",
+    "augassign_back", "AUG_OPS",
 ]
 
 ndarray = np.ndarray
