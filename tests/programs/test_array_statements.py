@@ -90,6 +90,14 @@ def view_written(x):
     return np.sum(u ** 3)
 
 
+def functions_of_one_array(x, w):
+    y = np.sin(x * w) * np.cos(x) + np.sqrt(x * x + 1.0) - np.log(w * w + 0.5)
+    z = np.exp(-y) + np.tanh(y * 0.5)
+    u = x * 1.0
+    u[1:] = np.sqrt(u[1:] * u[1:] + w[:-1] * w[:-1]) + np.sum(u) * 0.1
+    return np.sum(z * y) + np.sum(u)
+
+
 def index_arithmetic_in_statement(x, idx):
     u = x * 1.0
     n = 1
@@ -115,6 +123,7 @@ CASES = [
     (switching_paths, (np.array([0.5, 1.3, -0.7, 2.1]),
                        [0.5, np.array([[0.3, -0.6, 0.9]]), 1.5, 0.25])),
     (view_written, (np.linspace(0.2, 1.4, 7),)),
+    (functions_of_one_array, (np.array([0.5, 1.3, -0.7, 2.1]), np.array([1.1, -0.4, 0.6, 0.9]))),
     (index_arithmetic_in_statement, (np.linspace(0.1, 1.0, 6), np.array([0, 1, 2, 3, 4]))),
     (result_used_twice, (np.array([0.5, 1.3, -0.7]), np.array([1.1, -0.4, 0.6]))),
 ]
