@@ -393,9 +393,7 @@ class ArrayStatements:
             f.add(f"{s_name} = {t}", lineno, 1)
         for name in operands:  # fresh arrays made before, read here once: ghosts now
             if name in self.made_by and name not in value_read:
-                made = self.made_by[name]
-                f.add(f"{name} = _ghost_made({name}, None)" if made == "None" else
-                      f"{name} = _ghost({name}, {made}, None)", lineno, 1)
+                f.add(self.ghost_line(name, "None", done=False), lineno, 1)
 
         # backward of the lean path
         b.add(f"if {flag}:", lineno)

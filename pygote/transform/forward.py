@@ -143,11 +143,7 @@ class ForwardGenerator(CodeWriter):
     def tan(self, name: str) -> str:
         d = self.tangent_names.get(name)
         if d is None:
-            d = f"_d{name}"
-            while d in self.used_names:
-                d += "_"
-            self.used_names.add(d)
-            self.tangent_names[name] = d
+            d = self.tangent_names[name] = self.unused(f"_d{name}")
         return d
 
     def t(self, node) -> str:

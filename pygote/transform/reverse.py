@@ -124,6 +124,8 @@ RESERVED = frozenset("""
     _augassign _augassign_back _iterate _cell_ct _put_cell_ct _default_ct _dfree _stale _sin _cos _sinh _cosh _sqrt
     _exp _log _copysign _LN2 _LN10 _TWO_OVER_SQRTPI _DEG _RAD _delitem _delitem_back
 """.split())
+# ``Generator.made_by`` of a temporary a linear NumPy rule made (no pullback to consult)
+MADE_BY_RULE = "<a linear rule>"
 _FORWARD_STEMS = {"pb", "rec", "old", "aug", "n", "seq", "try", "exc", "item", "branch",
                   "fast", "f", "fv", "fold", "fs"}
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -182,14 +184,18 @@ class CodeWriter:
     Subclasses set ``a`` (the Analysis), ``resolve``, ``local``, ``used_names``,
     ``constants``, ``const_ids`` and ``guards``."""
 
+    def unused(self, name: str) -> str:
+        """``name``, or ``name_``, ``name__`` ... if taken; reserved from now on."""
+        while name in self.used_names:
+            name += "_"
+        self.used_names.add(name)
+        return name
+
     def const(self, value, stem="_K") -> str:
         key = id(value)
         name = self.const_ids.get(key)
         if name is None:
-            name = f"{stem}{len(self.constants)}"
-            while name in self.used_names:
-                name += "_"
-            self.used_names.add(name)
+            name = self.unused(f"{stem}{len(self.constants)}")
             self.constants[name] = value
             self.const_ids[key] = name
         return name
@@ -328,11 +334,7 @@ class Generator(ArrayStatements, CodeWriter):
     def adj(self, name: str) -> str:
         d = self.adjoint_names.get(name)
         if d is None:
-            d = f"_d{name}"
-            while d in self.used_names:
-                d += "_"
-            self.used_names.add(d)
-            self.adjoint_names[name] = d
+            d = self.adjoint_names[name] = self.unused(f"_d{name}")
             self.declared_adjoints[d] = "scalar" if name in self.a.scalar else "value"
         return d
 
@@ -573,10 +575,11 @@ class Generator(ArrayStatements, CodeWriter):
         b.pop(pb, s.lineno)
         return f, b
 
-    def ghost_line(self, t, pb_read) -> str:
-        """``t = <its ghost>`` after its one read (see runtime/shadows.py, "ghosts")."""
-        made = self.made_by.pop(t)
-        if made == "None":  # made by a linear NumPy rule
+    def ghost_line(self, t, pb_read, done=True) -> str:
+        """``t = <its ghost>`` after its one read (see runtime/shadows.py, "ghosts");
+        ``done``: that read is the general path's (the lean one leaves ``t`` to it)."""
+        made = self.made_by.pop(t) if done else self.made_by[t]
+        if made is MADE_BY_RULE:
             return f"{t} = _ghost_made({t}, {pb_read})"
         return f"{t} = _ghost({t}, {made}, {pb_read})"
 
@@ -753,7 +756,7 @@ class Generator(ArrayStatements, CodeWriter):
         except TypeError:  # an unhashable callable
             rule = None
         if y in self.temporaries and rule is not None and rule.linear and not kws:
-            self.made_by[y] = "None"  # a NumPy function: its result may become a ghost
+            self.made_by[y] = MADE_BY_RULE  # its result may become a ghost
         if y in self.a.active:
             g, _ = self.output(s, y, b)
         else:
@@ -942,7 +945,9 @@ class Generator(ArrayStatements, CodeWriter):
         f.add(f"{rec} = _setitem({_atom(obj)}, {index}, {_atom(s.value)})", s.lineno)
         t = getattr(s.value, "id", None)
         if t in self.made_by:
-            f.add(f"{t} = _ghost_written({t}, {self.made_by.pop(t)}, {_atom(obj)})", s.lineno)
+            made = self.made_by.pop(t)  # (a linear rule's result: no pullback to consult)
+            made = "None" if made is MADE_BY_RULE else made
+            f.add(f"{t} = _ghost_written({t}, {made}, {_atom(obj)})", s.lineno)
         self.need(rec)
         self.need_atoms(target)
         self.need_atoms(s.value)
