@@ -88,6 +88,7 @@ class _Collector(ast.NodeVisitor):
         self.for_targets = []  # (target, iter node)
         self.direct_writes = set()  # names written by item/attribute assignment or methods
         self.returned = []
+        self.call_arguments = []  # (argument name, [read names], call): callees may write
 
     def visit_Return(self, node):
         if isinstance(node.value, ast.Name):
@@ -123,7 +124,7 @@ class _Collector(ast.NodeVisitor):
         args += [k.value for k in call.keywords]
         for a in args:
             if isinstance(a, ast.Name):
-                self.mutations.append((a.id, reads))
+                self.call_arguments.append((a.id, reads, call))
         if isinstance(call.func, ast.Attribute) and isinstance(call.func.value, ast.Name):
             self.mutations.append((call.func.value.id, reads))
             self.direct_writes.add(call.func.value.id)  # a method may mutate its receiver
@@ -177,7 +178,8 @@ class _Collector(ast.NodeVisitor):
 
 def analyse(fn: ast.FunctionDef, free: list, scalar_params: set, resolve,
             nondifferentiable=lambda f: False, constant_params=frozenset(),
-            free_active: bool = True, float_sequences=frozenset()) -> Analysis:
+            free_active: bool = True, float_sequences=frozenset(),
+            self_function=None) -> Analysis:
     """Activity and scalar types for normalized ``fn``.
 
     ``free`` are its free variables, ``scalar_params`` the parameters known to be real
@@ -188,6 +190,10 @@ def analyse(fn: ast.FunctionDef, free: list, scalar_params: set, resolve,
     too (for the outermost function, whose captured variables nobody asks gradients of).
     ``float_sequences`` are parameters holding lists or tuples of floats: a ``for`` loop
     over one (never reassigned nor written) yields scalars.
+    ``self_function`` is the function being analysed, when its own name (a global) calls
+    it: a recursive call given real numbers where the function has real parameters returns
+    a real number if every ``return`` does, assuming so of the recursive calls (induction
+    on the depth of recursion; ``return`` is the function's only way out with a value).
     """
     params = _param_names(fn.args)
     c = _Collector()
@@ -223,6 +229,10 @@ def analyse(fn: ast.FunctionDef, free: list, scalar_params: set, resolve,
         return isinstance(value, ast.JoinedStr)
 
     c.edges = [(t, [] if blocks(v) else r, a and not blocks(v), v) for t, r, a, v in c.edges]
+    # a call may write into the objects it is given, except a math function or a builtin
+    # that computes a number
+    c.mutations.extend((name, reads) for name, reads, call in c.call_arguments
+                       if resolve_callee(call.func, resolve_global) not in SCALAR_FUNCTIONS)
 
     # an operator on an instance of a user class runs its dunder method, which may keep
     # or write into its operands (``self.last = other``) or return one of them: for
@@ -248,12 +258,25 @@ def analyse(fn: ast.FunctionDef, free: list, scalar_params: set, resolve,
     # ---- scalar types: greatest fixpoint from "everything scalar"
     # free variables come from an enclosing frame: their types are unknown here
     scalar = (assigned | set(params)) - (set(params) - set(scalar_params)) - set(free)
+    positional = [a.arg for a in fn.args.posonlyargs + fn.args.args]
+    recursive = None
+    if self_function is not None and c.returned and not (
+            fn.args.vararg or fn.args.kwonlyargs or fn.args.kwarg):
+        def recursive(call, scalar):
+            return (resolve_callee(call.func, resolve_global) is self_function
+                    and not call.keywords and len(call.args) == len(positional)
+                    and not any(isinstance(a, ast.Starred) for a in call.args)
+                    and all(_atom_scalar(a, scalar) for a, p in zip(call.args, positional)
+                            if p in scalar_params)
+                    and all(n in scalar for n in c.returned))
     changed = True
     while changed:
         changed = False
         for target, _reads, _alias, value in c.edges:
             if target in scalar and not _is_scalar(value, scalar, resolve_global, target,
-                                                   ranges, float_seqs):
+                                                   ranges, float_seqs) and not (
+                    recursive is not None and isinstance(value, ast.Call)
+                    and recursive(value, scalar)):
                 scalar.discard(target)
                 changed = True
     scalar -= ranges

@@ -258,9 +258,26 @@ def transform(fn, arg_types=(), kwarg_names=(), nargs=None, constant=(), top=Fal
     scalar_params, float_sequences, constant_params, resolve = _specialization(
         fn, node, arg_types, kwarg_names, nargs, constant)
     analysis = analyse(node, free, scalar_params, resolve, _is_nondifferentiable,
-                       constant_params, free_active=not top, float_sequences=float_sequences)
-    gen = generate(node, analysis, resolve, src.filename, src.lines, RULES, _is_nondifferentiable)
+                       constant_params, free_active=not top, float_sequences=float_sequences,
+                       self_function=fn)
+    gen = generate(node, analysis, resolve, src.filename, src.lines, RULES, _is_nondifferentiable,
+                   _recursion(fn, node, arg_types, kwarg_names, nargs, constant_params))
     return _compile(fn, gen, src, params, analysis)
+
+
+def _recursion(fn, node, arg_types, kwarg_names, nargs, constant_params):
+    """``(fn, argument types, constant positions)`` when the specialization being made
+    can serve ``fn``'s recursive calls directly: every positional argument given (no
+    defaults, keywords, ``*args``), no closure, plain types (a list's key holds the types of
+    its items, not checked by one ``type(x) is T``)."""
+    a = node.args
+    positional = [p.arg for p in a.posonlyargs + a.args]
+    if (fn.__code__.co_freevars or kwarg_names or nargs != len(positional) or a.vararg
+            or a.kwonlyargs or a.kwarg or len(arg_types) != len(positional)
+            or not all(type(t) is type and t not in (list, tuple) for t in arg_types)):
+        return None
+    constant = tuple(i for i, p in enumerate(positional) if p in constant_params)
+    return fn, tuple(arg_types), constant
 
 
 def _specialization(fn, node, arg_types, kwarg_names, nargs, constant):
@@ -377,6 +394,10 @@ def _compile(fn, gen, src, params, analysis) -> Adjoint:
     adjoint.varkw = a.kwarg.arg if a.kwarg else None
     adjoint.generated = gen
     adjoint.forward, adjoint.backward = adjoint._make(fn)
+    if gen.self_cells:  # recursive calls of this specialization call it directly
+        own_forward, own_backward = gen.self_cells
+        adjoint.cells[own_forward].cell_contents = adjoint.forward
+        adjoint.cells[own_backward].cell_contents = adjoint.backward
     adjoint.last_bound = None
     adjoint.code = fn.__code__
     adjoint.code_defaults = fn.__defaults__
@@ -496,7 +517,8 @@ def transform_forward(fn, arg_types=(), kwarg_names=(), nargs=None, constant=())
     free_active = bool(cells)
     analysis = analyse(node, free, scalar_params, resolve, _is_nondifferentiable,
                        constant_params, free_active=free_active,
-                       float_sequences=float_sequences)
+                       float_sequences=float_sequences,
+                       self_function=fn)
     gen = generate_forward(node, analysis, resolve, src.filename, freevars, _is_nondifferentiable,
                            cell_of)
     return _compile_forward(fn, gen, src)

@@ -63,6 +63,14 @@ _OP_FUNCTIONS = {
 _UNARY = {ast.USub: ("-", "neg"), ast.UAdd: ("+", "pos"), ast.Invert: ("~", "invert")}
 
 
+class _OwnForward:
+    """Placeholder value of the cell that will hold an adjoint's own forward."""
+
+
+class _OwnBackward:
+    """Placeholder value of the cell that will hold an adjoint's own backward."""
+
+
 @dataclass
 class Generated:
     forward: str
@@ -72,6 +80,9 @@ class Generated:
     constants: dict  # name -> value, bound in the functions' closure
     needed: list
     guards: list = field(default_factory=list)  # (global name, constant name)
+    # names of the cells that hold this very adjoint's forward and backward (direct
+    # recursive calls), filled in once compiled
+    self_cells: tuple = ()
 
 
 class _Lines:
@@ -127,7 +138,7 @@ RESERVED = frozenset("""
 # ``Generator.made_by`` of a temporary a linear NumPy rule made (no pullback to consult)
 MADE_BY_RULE = "<a linear rule>"
 _FORWARD_STEMS = {"pb", "rec", "old", "aug", "n", "seq", "try", "exc", "item", "branch",
-                  "fast", "f", "fv", "fold", "fs"}
+                  "fast", "f", "fv", "fold", "fs", "own"}
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
@@ -318,6 +329,8 @@ class Generator(ArrayStatements, CodeWriter):
         self.needed_later = set(_names_in(fn))
         self.declared_adjoints: dict = {}  # adjoint name -> "scalar"|"value"
         self.try_depth = 0  # inside a try body, loops track how far their last pass got
+        self.recursion = None  # see generate()
+        self.self_cells = ()
 
     # ------------------------------------------------------------ naming
 
@@ -721,6 +734,7 @@ class Generator(ArrayStatements, CodeWriter):
                 head = f"_call({_atom(func)}"
             receiver = []
         inner = ", ".join([head] + args + kws) + ")"
+        direct = None if receiver else self.direct_recursion(func, call, constant)
         # a local closure that writes `nonlocal` variables assigns them: restore them too;
         # so may the callee a closure is handed to (``apply(add, x)``): each written
         # variable's cotangent goes to the closure's cell for the callee's backward, and
@@ -749,7 +763,20 @@ class Generator(ArrayStatements, CodeWriter):
         f.push(y, s.lineno)
         self.mark_loop_assigned(y)
         self.mark_loop_assigned(pb)
-        f.add(f"{y}, {pb} = {inner}", s.lineno)
+        if direct is None:
+            f.add(f"{y}, {pb} = {inner}", s.lineno)
+        else:  # this very specialization: its own forward, its saved data kept here
+            check, own_forward, own_backward = direct
+            kept = self.fresh("own")
+            f.push(kept, s.lineno)
+            self.mark_loop_assigned(kept)
+            self.need(kept)
+            f.add(f"if {check}:", s.lineno)
+            f.add(f"{y}, {kept} = {own_forward}({', '.join(args)})", s.lineno, 1)
+            f.add(f"{pb} = None", s.lineno, 1)
+            f.add("else:", s.lineno)
+            f.add(f"{kept} = None", s.lineno, 1)
+            f.add(f"{y}, {pb} = {inner}", s.lineno, 1)
         self.need(pb)
         try:
             rule = None if receiver else self.rules.get(self.callee(func))
@@ -770,8 +797,18 @@ class Generator(ArrayStatements, CodeWriter):
             d = self.adj(name)
             b.add(f"_put_cell_ct({holder}, {name!r}, {d})", s.lineno)
             b.add(f"{d} = {self.zero(name)}", s.lineno)
-        b.add(f"if {pb} is not None:", s.lineno)
         cts, kwcts = self.fresh("cts"), self.fresh("kw")
+        if direct is not None:
+            b.add(f"if {kept} is not None:", s.lineno)
+            b.add(f"{cts} = {own_backward}({kept}, {g})[0]", s.lineno, 1)
+            for a, p in zip(call.args, self.a.params):
+                if p in self.a.active:  # (an inactive parameter's cotangent is None)
+                    scalar = p in self.a.scalar
+                    self.contribute(b, s, a, f"{cts}[{self.a.params.index(p)}]",
+                                    scalar_ok=scalar and self.is_scalar(a), indent=1)
+            b.add(f"elif {pb} is not None:", s.lineno)
+        else:
+            b.add(f"if {pb} is not None:", s.lineno)
         b.add(f"{cts}, {kwcts} = {pb}({g})", s.lineno, 1)
         positional = receiver + list(call.args)
         starred = any(isinstance(a, ast.Starred) for a in positional)
@@ -823,9 +860,38 @@ class Generator(ArrayStatements, CodeWriter):
             else:
                 b.add(f"{d} = _acc({name}, {d}, {expr})", s.lineno)
         b.pop(pb, s.lineno)
+        if direct is not None:
+            b.pop(kept, s.lineno)
         for name in reversed(writes):
             b.pop(name, s.lineno)
         return f, b
+
+    def direct_recursion(self, func, call, constant):
+        """``(run-time check, own forward, own backward)`` when ``call`` may call this
+        very specialization (see generate()), else None."""
+        if self.recursion is None or call.keywords or not isinstance(func, ast.Name):
+            return None
+        function, types_, own_constant = self.recursion
+        if self.callee(func) is not function or len(call.args) != len(types_) or \
+                any(isinstance(a, ast.Starred) for a in call.args):
+            return None
+        # positions without a gradient: as the caller knows them, and integers
+        site_constant = set(constant) | {i for i, t in enumerate(types_) if t in (int, bool)}
+        if site_constant != set(own_constant):
+            return None
+        # (checked at the call: the code before it may have rebound the name)
+        checks = [f"{func.id} is {self.const(function, '_G')}"]
+        for a, t in zip(call.args, types_):
+            if isinstance(a, ast.Constant):
+                if type(a.value) is not t:
+                    return None
+                continue
+            name = t.__name__ if t in (float, int, bool, complex) else self.const(t, "_T")
+            checks.append(f"type({_atom(a)}) is {name}")
+        if not self.self_cells:
+            self.self_cells = (self.const(_OwnForward, "_own_forward"),
+                               self.const(_OwnBackward, "_own_backward"))
+        return " and ".join(checks), *self.self_cells
 
     def a_Attribute(self, s, y, value):
         f, b = _Lines(), _Lines()
@@ -1349,15 +1415,22 @@ def _safe(predicate, value) -> bool:
 
 
 def generate(fn: ast.FunctionDef, analysis: Analysis, resolve, filename: str, source_lines,
-             rules, nondifferentiable) -> Generated:
-    """Forward and backward source of normalized ``fn`` (see the module docstring)."""
+             rules, nondifferentiable, recursion=None) -> Generated:
+    """Forward and backward source of normalized ``fn`` (see the module docstring).
+
+    ``recursion``, when given, is ``(function, argument types, constant positions)`` of the
+    specialization being generated: a call of ``function`` by its global name with
+    arguments of those types and the same constant positions calls this very adjoint's
+    forward and backward directly (no dispatcher, no pullback closure)."""
     gen = Generator(fn, analysis, resolve, filename, source_lines, rules, nondifferentiable)
+    gen.recursion = recursion
     body = list(fn.body)
     ret = body.pop() if body and isinstance(body[-1], ast.Return) else None
     f_body, b_body = gen.block(body)
     ret_value = _atom(ret.value) if ret is not None and ret.value is not None else "None"
     ret_line = ret.lineno if ret is not None else fn.lineno
-    if ret is not None and isinstance(ret.value, ast.Name):
+    if ret is not None and isinstance(ret.value, ast.Name) and \
+            ret.value.id not in analysis.scalar:  # read by the backward's first _acc
         gen.need(ret.value.id)
 
     if fn.args.kwarg is not None and fn.args.kwarg.arg in gen.adjoint_names:
@@ -1444,4 +1517,5 @@ def generate(fn: ast.FunctionDef, analysis: Analysis, resolve, filename: str, so
         constants=gen.constants,
         needed=needed,
         guards=list(gen.guards.items()),
+        self_cells=gen.self_cells,
     )
