@@ -60,6 +60,7 @@ class Analysis:
     assign_count: dict = field(default_factory=dict)
     globals_read: set = field(default_factory=set)
     float_sequences: set = field(default_factory=set)  # lists/tuples of floats, unchanged
+    real_vectors: set = field(default_factory=set)  # float64 vectors read item by item
 
 
 def _names(node) -> list:
@@ -179,7 +180,7 @@ class _Collector(ast.NodeVisitor):
 def analyse(fn: ast.FunctionDef, free: list, scalar_params: set, resolve,
             nondifferentiable=lambda f: False, constant_params=frozenset(),
             free_active: bool = True, float_sequences=frozenset(),
-            self_function=None) -> Analysis:
+            self_function=None, real_vectors=frozenset()) -> Analysis:
     """Activity and scalar types for normalized ``fn``.
 
     ``free`` are its free variables, ``scalar_params`` the parameters known to be real
@@ -194,6 +195,10 @@ def analyse(fn: ast.FunctionDef, free: list, scalar_params: set, resolve,
     it: a recursive call given real numbers where the function has real parameters returns
     a real number if every ``return`` does, assuming so of the recursive calls (induction
     on the depth of recursion; ``return`` is the function's only way out with a value).
+    ``real_vectors`` are parameters holding one-dimensional float64 arrays: an item read
+    with a constant integer index from one that is never rebound is a real number (a NumPy
+    float64). The generated code checks them on entry (``Analysis.real_vectors``: those
+    that items were read from).
     """
     params = _param_names(fn.args)
     c = _Collector()
@@ -208,6 +213,7 @@ def analyse(fn: ast.FunctionDef, free: list, scalar_params: set, resolve,
 
     written = c.direct_writes | assigned
     float_seqs = {p for p in float_sequences if p not in written}
+    vectors = {p for p in real_vectors if p not in written}
     ranges = {
         t for t, _, _, v in c.edges
         if isinstance(v, ast.Call) and resolve_callee(v.func, resolve_global) is range
@@ -274,13 +280,15 @@ def analyse(fn: ast.FunctionDef, free: list, scalar_params: set, resolve,
         changed = False
         for target, _reads, _alias, value in c.edges:
             if target in scalar and not _is_scalar(value, scalar, resolve_global, target,
-                                                   ranges, float_seqs) and not (
+                                                   ranges, float_seqs, vectors) and not (
                     recursive is not None and isinstance(value, ast.Call)
                     and recursive(value, scalar)):
                 scalar.discard(target)
                 changed = True
     scalar -= ranges
     scalar -= float_seqs
+    vectors_read = {v.value.id for t, _, _, v in c.edges
+                    if t in scalar and _vector_item(v, vectors)}
 
     # ---- activity: forward over assignments, backward over mutation and aliasing
     active = (set(params) - set(constant_params)) | (set(free) if free_active else set())
@@ -330,6 +338,7 @@ def analyse(fn: ast.FunctionDef, free: list, scalar_params: set, resolve,
         params=params, free=list(free), assigned=assigned, active=active & useful,
         scalar=scalar, loop_assigned=c.loop_assigned, assign_count=c.count,
         globals_read=globals_read, float_sequences=float_seqs,
+        real_vectors=vectors_read,
     )
 
 
@@ -355,12 +364,22 @@ def _atom_scalar(node, scalar) -> bool:
     return False
 
 
-def _is_scalar(value, scalar, resolve, target, ranges, float_seqs=frozenset()) -> bool:
+def _vector_item(value, vectors) -> bool:
+    """``v[k]``: a constant integer item of a float64 vector (a NumPy float64)."""
+    return (isinstance(value, ast.Subscript) and isinstance(value.value, ast.Name)
+            and value.value.id in vectors and isinstance(value.slice, ast.Constant)
+            and type(value.slice.value) is int)
+
+
+def _is_scalar(value, scalar, resolve, target, ranges, float_seqs=frozenset(),
+               vectors=frozenset()) -> bool:
     if isinstance(value, tuple):  # ("for", iterable): range loops give ints
         return isinstance(value[1], ast.Name) and (value[1].id in ranges
                                                     or value[1].id in float_seqs)
     if isinstance(value, (ast.Constant, ast.Name)):
         return _atom_scalar(value, scalar)
+    if isinstance(value, ast.Subscript):
+        return _vector_item(value, vectors)
     if isinstance(value, ast.BinOp):
         return not isinstance(value.op, ast.MatMult) and _atom_scalar(value.left, scalar) and \
             _atom_scalar(value.right, scalar)

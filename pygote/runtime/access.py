@@ -19,7 +19,7 @@ from pygote.runtime.shadows import acc, is_mutable, peek, set_shadow, take
 from pygote.runtime.values import fit
 
 __all__ = [
-    "getitem", "acc_getitem", "getitem_back", "acc_item", "rename_back", "setitem",
+    "getitem", "acc_getitem", "getitem_back", "acc_item", "add_item", "rename_back", "setitem",
     "setitem_back", "getattr_", "acc_attr", "setattr_", "setattr_back", "augassign",
     "augassign_back", "AUG_OPS",
 ]
@@ -106,6 +106,13 @@ def acc_item(y, dy, g, x, index):
             shadows.array_shadow(x, create=True)[index] += g
         return dy
     return acc(y, dy, g)
+
+
+def add_item(x, index, g):
+    """Cotangent ``g`` (a real number) of item ``x[index]`` of a float64 vector, added
+    into the vector's shadow."""
+    if g:
+        shadows.array_shadow(x, create=True)[index] += g
 
 
 def rename_back(x, dx, y, dy):

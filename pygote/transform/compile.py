@@ -71,6 +71,7 @@ HELPERS = {
     "_getattr": access.getattr_, "_acc_attr": access.acc_attr,
     "_getitem": access.getitem, "_acc_getitem": access.acc_getitem,
     "_getitem_back": access.getitem_back, "_acc_item": access.acc_item,
+    "_add_item": access.add_item, "_F64": np.dtype(np.float64),
     "_rename_back": access.rename_back,
     "_ghost": shadows.ghost, "_ghost_written": shadows.ghost_written,
     "_ghost_made": shadows.ghost_made, "_acc_neg": shadows.acc_neg,
@@ -187,9 +188,10 @@ def adjoint_of(fn, args=(), kwargs=None, constant=(), top=False):
     code = fn.__code__
     # keyed by id: hashing a code object hashes its bytecode; the entry holds the code
     # object itself, so the id cannot be reused while the entry lives
-    if list in types or tuple in types:  # sequences of floats: their elements are scalars
-        types = tuple(_sequence_key(a) if t is list or t is tuple else t
-                      for a, t in zip(args, types))
+    if list in types or tuple in types or ndarray in types:
+        # sequences of floats and vectors of float64: their items are real numbers
+        types = tuple(_sequence_key(a) if t is list or t is tuple else
+                      _array_key(a) if t is ndarray else t for a, t in zip(args, types))
     key = (id(code), types, tuple(kwargs) if kwargs else (), constant, top)
     adjoint = _CACHE.get(key)
     if adjoint is None or adjoint.code is not code:
@@ -206,6 +208,17 @@ def adjoint_of(fn, args=(), kwargs=None, constant=(), top=False):
 # the adjoint of each recently differentiated outermost function, by identity: one
 # dictionary look-up instead of building the full cache key
 _LAST: dict = {}
+
+
+# the key of a one-dimensional float64 array argument: its items (``p[0]``, ``a, b = p``)
+# are real numbers, with inline adjoints
+REAL_VECTOR = (np.ndarray, "float64", 1)
+_F64 = np.dtype(np.float64)
+ndarray = np.ndarray
+
+
+def _array_key(a):
+    return REAL_VECTOR if a.ndim == 1 and a.dtype is _F64 else ndarray
 
 
 def _sequence_key(a):
@@ -255,11 +268,11 @@ def transform(fn, arg_types=(), kwarg_names=(), nargs=None, constant=(), top=Fal
     src = _WithNormalized(src, node)
     free = list(fn.__code__.co_freevars)
     params = _params(node.args)
-    scalar_params, float_sequences, constant_params, resolve = _specialization(
+    scalar_params, float_sequences, constant_params, resolve, real_vectors = _specialization(
         fn, node, arg_types, kwarg_names, nargs, constant)
     analysis = analyse(node, free, scalar_params, resolve, _is_nondifferentiable,
                        constant_params, free_active=not top, float_sequences=float_sequences,
-                       self_function=fn)
+                       self_function=fn, real_vectors=real_vectors)
     gen = generate(node, analysis, resolve, src.filename, src.lines, RULES, _is_nondifferentiable,
                    _recursion(fn, node, arg_types, kwarg_names, nargs, constant_params))
     return _compile(fn, gen, src, params, analysis)
@@ -288,7 +301,9 @@ def _specialization(fn, node, arg_types, kwarg_names, nargs, constant):
 
     positional = [a.arg for a in node.args.posonlyargs + node.args.args]
     scalar_params = {p for p, t in zip(positional, arg_types) if t in _SCALAR_TYPES}
-    float_sequences = {p for p, t in zip(positional, arg_types) if type(t) is tuple}
+    float_sequences = {p for p, t in zip(positional, arg_types)
+                       if type(t) is tuple and t[0] in (list, tuple)}
+    real_vectors = {p for p, t in zip(positional, arg_types) if t == REAL_VECTOR}
     if nargs is None or fn.__code__ in KNOWN_SOURCES:
         # a def inside differentiated code may take defaults computed from active values
         constant_params = set()
@@ -314,7 +329,7 @@ def _specialization(fn, node, arg_types, kwarg_names, nargs, constant):
             return g[name]
         return builtin_ns.get(name)
 
-    return scalar_params, float_sequences, constant_params, resolve
+    return scalar_params, float_sequences, constant_params, resolve, real_vectors
 
 
 def _factory(fn, closure_names, pieces, src, show):
@@ -512,7 +527,7 @@ def transform_forward(fn, arg_types=(), kwarg_names=(), nargs=None, constant=())
     cell_of = tangent_cells(fn.__code__)
     cells = set(cell_of.values()) - {None}
     free = [v for v in freevars if v not in cells]
-    scalar_params, float_sequences, constant_params, resolve = _specialization(
+    scalar_params, float_sequences, constant_params, resolve, _ = _specialization(
         fn, node, arg_types, kwarg_names, nargs, constant)
     free_active = bool(cells)
     analysis = analyse(node, free, scalar_params, resolve, _is_nondifferentiable,

@@ -28,6 +28,8 @@ import math
 import re
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from pygote.analysis.activity import Analysis, resolve_callee
 from pygote.transform.arrays import ArrayStatements
 from pygote.transform.peephole import peephole
@@ -131,7 +133,7 @@ RESERVED = frozenset("""
     _saved _dret _stack _push _pop _ _acc _take _call _call_masked _call_method _binop _unop _getattr
     _acc_attr _getitem _acc_getitem _getitem_back _acc_item _rename_back _setitem _setitem_back
     _setattr _setattr_back _ghost _ghost_written _ghost_made _acc_neg
-    _shadow _wrote _is_real _ndarray _gout _matrices _np
+    _shadow _wrote _is_real _ndarray _gout _matrices _np _add_item _F64
     _augassign _augassign_back _iterate _cell_ct _put_cell_ct _default_ct _dfree _stale _sin _cos _sinh _cosh _sqrt
     _exp _log _copysign _LN2 _LN10 _TWO_OVER_SQRTPI _DEG _RAD _delitem _delitem_back
 """.split())
@@ -277,6 +279,22 @@ class Generator(ArrayStatements, CodeWriter):
             if n.startswith("_t") and analysis.assign_count.get(n) == 1 and loads.get(n) == 1
         }
         self.made_by: dict = {}  # temporary -> pullback name of the operator that made it
+        # `t = [s1, s2]; y = np.array(t)`: a list of real numbers packed into an array; the
+        # items' cotangents are the array cotangent's items (temporary t -> its items)
+        literals = {
+            node.targets[0].id: node.value for node in ast.walk(fn)
+            if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name)
+            and node.targets[0].id in self.temporaries
+            and isinstance(node.value, (ast.List, ast.Tuple)) and node.value.elts
+            and all(self.is_scalar(e) for e in node.value.elts)}
+        self.packed = {}
+        for node in ast.walk(fn):
+            if (isinstance(node, ast.Assign) and isinstance(node.value, ast.Call)
+                    and len(node.value.args) == 1 and not node.value.keywords
+                    and isinstance(node.value.args[0], ast.Name)
+                    and node.value.args[0].id in literals
+                    and self.callee(node.value.func) in (np.array, np.asarray)):
+                self.packed[node.value.args[0].id] = literals[node.value.args[0].id].elts
         self.general_only: set = set()  # temporaries of array statements (transform/arrays.py)
         # temporary -> (container, index, their names) of the item read that made it, while
         # neither is rebound: cotangents of the item go to the container's shadow directly
@@ -480,6 +498,21 @@ class Generator(ArrayStatements, CodeWriter):
             return func is not None and func in self.rules
         except TypeError:
             return False
+
+    def numbers_only(self, call) -> bool:
+        """A call of a global function (or a module's) whose active arguments are all real
+        numbers."""
+        func = call.func
+        if isinstance(func, ast.Name):
+            if func.id in self.local or self.resolve_global(func.id) is None:
+                return False
+        elif not (isinstance(func, ast.Attribute) and self._is_module(func.value)):
+            return False
+        values = [a.value if isinstance(a, ast.Starred) else a for a in call.args]
+        values += [k.value for k in call.keywords]
+        return all(self.is_scalar(a) or not self.is_active(a) for a in values) and \
+            not any(isinstance(a, ast.Starred) for a in call.args) and \
+            all(k.arg is not None for k in call.keywords)
 
     def call_is_active(self, call) -> bool:
         reads = _names_in(call)
@@ -687,6 +720,14 @@ class Generator(ArrayStatements, CodeWriter):
     def a_Call(self, s, y, call):
         func = call.func
         resolved = self.callee(func)
+        if y not in self.a.active and self.numbers_only(call):
+            # a result nobody differentiates, of a call that can write into none of its
+            # arguments (real numbers): its backward would add nothing (and could make
+            # NaN of 0 * inf where the result overflowed)
+            return self.plain(s, [y])
+        if call.args and isinstance(call.args[0], ast.Name) and call.args[0].id in self.packed \
+                and resolved in (np.array, np.asarray):
+            return self.packed_array(s, y, call, self.packed[call.args[0].id])
         if resolved is not None and _safe(self.is_nondiff, resolved):
             return self.plain(s, [y])
         name = getattr(resolved, "__name__", None)
@@ -699,6 +740,20 @@ class Generator(ArrayStatements, CodeWriter):
                 # result of a recursive call, an item of a list): inline too
                 return self.scalar_call(s, y, call, name)
         return self.dispatched_call(s, y, call)
+
+    def packed_array(self, s, y, call, items):
+        """``y = np.array(t)`` for ``t = [s1, s2, ...]`` of real numbers."""
+        f, b = _Lines(), _Lines()
+        self.guard(call.func)
+        self.forward_assign(s, y, f"{y} = {_atom(call)}", f)
+        if y not in self.a.active:
+            b.pop(y, s.lineno)
+            return f, b
+        g, _ = self.output(s, y, b)
+        b.add(f"if {g} is not None:", s.lineno)
+        for i, e in enumerate(items):
+            self.contribute(b, s, e, f"{g}[{i}]", indent=1)
+        return f, b
 
     def scalar_call(self, s, y, call, name):
         f, b = _Lines(), _Lines()
@@ -912,6 +967,15 @@ class Generator(ArrayStatements, CodeWriter):
         return f, b
 
     def a_Subscript(self, s, y, value):
+        if y in self.a.scalar:  # an item of a float64 vector (analysis: real_vectors)
+            f, b = _Lines(), _Lines()
+            self.forward_assign(s, y, f"{y} = {_atom(value)}", f)
+            g, _ = self.output(s, y, b)
+            if self.is_active(value.value):
+                obj = value.value.id
+                self.need(obj)
+                b.add(f"_add_item({obj}, {value.slice.value}, {g})", s.lineno)
+            return f, b
         f, b = _Lines(), _Lines()
         rec = self.fresh("rec")
         obj = _atom(value.value)
@@ -947,6 +1011,9 @@ class Generator(ArrayStatements, CodeWriter):
     def a_Tuple(self, s, y, value):
         f, b = _Lines(), _Lines()
         self.forward_assign(s, y, f"{y} = {_atom(value)}", f)
+        if y in self.packed:  # read once, by np.array: see a_Call
+            b.pop(y, s.lineno)
+            return f, b
         elts = value.elts
         if isinstance(value, ast.Tuple) and not any(isinstance(e, ast.Starred) for e in elts) \
                 and y not in self.a.scalar:
@@ -1450,6 +1517,11 @@ def generate(fn: ast.FunctionDef, analysis: Analysis, resolve, filename: str, so
     head = f"def {name}_forward({ast.unparse(fn.args)}):"
     for g, k in gen.guards.items():
         fwd.add(f"if {g} is not {k}:", fn.lineno)
+        fwd.add("_stale()", fn.lineno, 1)
+    for v in sorted(analysis.real_vectors):  # specialized for float64 vectors (a plan made
+        # for another kind of array may call this: another specialization then serves)
+        fwd.add(f"if type({v}) is not _ndarray or {v}.ndim != 1 or {v}.dtype is not _F64:",
+                fn.lineno)
         fwd.add("_stale()", fn.lineno, 1)
     if pushed:
         fwd.add("_stack = []", fn.lineno)

@@ -325,3 +325,25 @@ def test_negative_constant_base_of_a_power():
     from .fd import assert_gradient_matches
 
     assert_gradient_matches(negative_constant_power, 2.0)
+
+
+def _overflows(a):
+    for _ in range(4):
+        a = (a * a) ** 2
+        a += a * a
+    return a + a
+
+
+def unused_overflowing_call(x):
+    # regression (found by the random programs): the unused result overflows to inf; its
+    # backward, run with no cotangent, made NaN of 0 * inf and added it to x's gradient
+    v = _overflows(x)  # noqa: F841
+    return x + x
+
+
+def test_unused_result_of_a_call_on_numbers():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        assert pg.gradient(unused_overflowing_call, -2.0) == (2.0,)
