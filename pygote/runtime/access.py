@@ -19,7 +19,8 @@ from pygote.runtime.shadows import acc, is_mutable, peek, set_shadow, take
 from pygote.runtime.values import fit
 
 __all__ = [
-    "getitem", "acc_getitem", "getitem_back", "acc_item", "add_item", "rename_back", "setitem",
+    "getitem", "acc_getitem", "getitem_back", "acc_item", "add_item", "add_items",
+    "rename_back", "setitem",
     "setitem_back", "getattr_", "acc_attr", "setattr_", "setattr_back", "augassign",
     "augassign_back", "AUG_OPS",
 ]
@@ -113,6 +114,16 @@ def add_item(x, index, g):
     into the vector's shadow."""
     if g:
         shadows.array_shadow(x, create=True)[index] += g
+
+
+def add_items(x, indices, gs):
+    """``add_item`` for several items of one vector."""
+    shadow = None
+    for index, g in zip(indices, gs):
+        if g:
+            if shadow is None:
+                shadow = shadows.array_shadow(x, create=True)
+            shadow[index] += g
 
 
 def rename_back(x, dx, y, dy):

@@ -71,7 +71,7 @@ HELPERS = {
     "_getattr": access.getattr_, "_acc_attr": access.acc_attr,
     "_getitem": access.getitem, "_acc_getitem": access.acc_getitem,
     "_getitem_back": access.getitem_back, "_acc_item": access.acc_item,
-    "_add_item": access.add_item, "_F64": np.dtype(np.float64),
+    "_add_item": access.add_item, "_add_items": access.add_items, "_F64": np.dtype(np.float64),
     "_rename_back": access.rename_back,
     "_ghost": shadows.ghost, "_ghost_written": shadows.ghost_written,
     "_ghost_made": shadows.ghost_made, "_acc_neg": shadows.acc_neg,

@@ -19,6 +19,11 @@ Two rewrites, applied inside straight-line runs of one-line statements at one in
   ``A`` is replaced by ``B`` and the copy goes.
 
 The loop body above becomes ``_g4 = _dy; y = _pop(); _dy = _g4 * x; _dx += _g4 * y``.
+
+Then one more: the item cotangents of a vector unpacked item by item (``a, b, c = p``:
+``_add_item(p, 2, _g3)`` ... ``_add_item(p, 0, _g1)`` in one run, ``p`` and the
+cotangents not rebound in between) are added by one ``_add_items(p, (2, 1, 0), (_g3, _g2,
+_g1))`` at the last of them: one look-up of the vector's shadow instead of one per item.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _RESET = re.compile(r"(_d[A-Za-z0-9_]*) = 0\.0$")
 _AUG = re.compile(r"(_d[A-Za-z0-9_]*) \+= (.+)$")
 _COPY = re.compile(r"(_g\d+|_d_t\d+_*) = (_[A-Za-z0-9_]+)$")
+_ADD_ITEM = re.compile(r"_add_item\((\w+), (-?\d+), (\w+)\)$")
 _TARGETS = re.compile(r"^([A-Za-z_][A-Za-z0-9_, ]*?)\s*(?:[-+*/]?=)(?!=)")
 
 
@@ -108,4 +114,43 @@ def peephole(text: list, origin: list) -> tuple[list, list]:
         if changed:
             kept = [(t, o) for t, o in zip(text, origin) if t is not None]
             text, origin = [t for t, _ in kept], [o for _, o in kept]
-    return text, origin
+    return _group_item_adds(text, origin)
+
+
+def _group_item_adds(text, origin):
+    text = list(text)
+    for start, end in list(_runs(text)):
+        i = start
+        while i < end:
+            m = _ADD_ITEM.match(text[i].strip())
+            if not m:
+                i += 1
+                continue
+            vector = m.group(1)
+            group = [(i, m.group(2), m.group(3))]
+            since = [set()]  # names bound after each member of the group
+            for j in range(i + 1, end):
+                names = _assigned(text[j])
+                if vector in names:
+                    break
+                for bound in since:
+                    bound |= names
+                n = _ADD_ITEM.match(text[j].strip())
+                if n and n.group(1) == vector:
+                    if any(g in bound for (_, _, g), bound in zip(group, since)):
+                        break
+                    group.append((j, n.group(2), n.group(3)))
+                    since.append(set())
+            if len(group) > 1:
+                last = group[-1][0]
+                indices = ", ".join(k for _, k, _ in group)
+                cotangents = ", ".join(g for _, _, g in group)
+                text[last] = " " * _indent(text[last]) + \
+                    f"_add_items({vector}, ({indices},), ({cotangents},))"
+                for j, _, _ in group[:-1]:
+                    text[j] = None
+                i = last + 1
+            else:
+                i += 1
+    kept = [(t, o) for t, o in zip(text, origin) if t is not None]
+    return [t for t, _ in kept], [o for _, o in kept]
