@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import itertools
 import os
 import math
 import types
@@ -71,7 +72,8 @@ HELPERS = {
     "_getattr": access.getattr_, "_acc_attr": access.acc_attr,
     "_getitem": access.getitem, "_acc_getitem": access.acc_getitem,
     "_getitem_back": access.getitem_back, "_acc_item": access.acc_item,
-    "_add_item": access.add_item, "_add_items": access.add_items, "_F64": np.dtype(np.float64),
+    "_add_item": access.add_item, "_add_items": access.add_items, "_islice": itertools.islice,
+    "_F64": np.dtype(np.float64),
     "_rename_back": access.rename_back,
     "_ghost": shadows.ghost, "_ghost_written": shadows.ghost_written,
     "_ghost_made": shadows.ghost_made, "_acc_neg": shadows.acc_neg,

@@ -103,6 +103,9 @@ def peephole(text: list, origin: list) -> tuple[list, list]:
                     if any(a in _assigned(text[j]) for j in uses):
                         continue
                     last = uses[-1]
+                    if _sink_rebinding(text, origin, i, last, b):
+                        changed = True
+                        continue
                     if any(text[j] is not None and b in _assigned(text[j])
                            for j in range(i + 1, last)):
                         continue  # b is rebound before a's last use (at it is fine: the
@@ -114,7 +117,79 @@ def peephole(text: list, origin: list) -> tuple[list, list]:
         if changed:
             kept = [(t, o) for t, o in zip(text, origin) if t is not None]
             text, origin = [t for t, _ in kept], [o for _, o in kept]
-    return _group_item_adds(text, origin)
+    return _popping_loops(*_group_item_adds(*_dead_resets(text, origin)))
+
+
+def _dead_resets(text, origin):
+    """A reset ``D = 0.0`` in the function's own body (not in a block: run once) that
+    nothing after it mentions."""
+    later: set = set()
+    keep = [True] * len(text)
+    for k in range(len(text) - 1, -1, -1):
+        m = _RESET.match(text[k].strip())
+        if m and _indent(text[k]) == 4 and m.group(1) not in later:
+            keep[k] = False
+            continue
+        later.update(_IDENT.findall(text[k]))
+    return ([t for t, c in zip(text, keep) if c], [o for o, c in zip(origin, keep) if c])
+
+
+def _sink_rebinding(text, origin, i, last, b) -> bool:
+    """After a copy ``A = B`` at ``i``: when ``B`` is next mentioned by a rebinding
+    ``B = E`` before ``A``'s last use at ``last``, and nothing up to ``last`` reads ``B`` or
+    rebinds what ``E`` reads, move the rebinding after ``last`` (the copy then goes)."""
+    mentions = [j for j in range(i + 1, last + 1)
+                if text[j] is not None and b in _IDENT.findall(text[j])]
+    if not mentions or mentions[0] == last:
+        return False
+    j = mentions[0]
+    line = text[j].strip()
+    if _assigned(line) != {b} or not line.startswith(f"{b} = "):
+        return False
+    reads = set(_IDENT.findall(line.split(" = ", 1)[1]))
+    if b in reads or len(mentions) > 1:
+        return False
+    if any(text[k] is not None and _assigned(text[k]) & reads for k in range(j + 1, last + 1)):
+        return False
+    text[j:last + 1] = text[j + 1:last + 1] + [text[j]]
+    origin[j:last + 1] = origin[j + 1:last + 1] + [origin[j]]
+    return True
+
+
+_COUNTED = re.compile(r"(\s*)for (_i\d+_*) in range\((\w+) - 1, -1, -1\):$")
+_POP = re.compile(r"(\w+) = _pop\(\)$")
+
+
+def _popping_loops(text, origin):
+    """A backward loop whose straight-line body pops one value per pass, before anything
+    reads that variable: ``for _i in range(_n - 1, -1, -1): ...; y = _pop(); ...`` ->
+    ``for y in _islice(_rev, _n): ...`` (``_rev`` is the reversed stack ``_pop`` reads)."""
+    text, origin = list(text), list(origin)
+    for k, line in enumerate(text):
+        m = _COUNTED.match(line) if line is not None else None
+        if not m:
+            continue
+        indent, i, n = m.groups()
+        body = []
+        for j in range(k + 1, len(text)):
+            if text[j] is None:  # (a pop already moved to its loop's header)
+                continue
+            if _indent(text[j]) <= len(indent):
+                break
+            body.append(j)
+        if not body or any(_indent(text[j]) != _indent(text[body[0]])
+                           or text[j].rstrip().endswith(":") for j in body):
+            continue
+        pops = [j for j in body if "_pop()" in text[j]]
+        if len(pops) != 1 or any(i in _IDENT.findall(text[j]) for j in body):
+            continue
+        p = _POP.match(text[pops[0]].strip())
+        if not p or any(p.group(1) in _IDENT.findall(text[j]) for j in body if j < pops[0]):
+            continue
+        text[k] = f"{indent}for {p.group(1)} in _islice(_rev, {n}):"
+        text[pops[0]] = None
+    kept = [(t, o) for t, o in zip(text, origin) if t is not None]
+    return [t for t, _ in kept], [o for _, o in kept]
 
 
 def _group_item_adds(text, origin):

@@ -133,7 +133,7 @@ RESERVED = frozenset("""
     _saved _dret _stack _push _pop _ _acc _take _call _call_masked _call_method _binop _unop _getattr
     _acc_attr _getitem _acc_getitem _getitem_back _acc_item _rename_back _setitem _setitem_back
     _setattr _setattr_back _ghost _ghost_written _ghost_made _acc_neg
-    _shadow _wrote _is_real _ndarray _gout _matrices _np _add_item _add_items _F64
+    _shadow _wrote _is_real _ndarray _gout _matrices _np _add_item _add_items _F64 _rev _islice
     _augassign _augassign_back _iterate _cell_ct _put_cell_ct _default_ct _dfree _stale _sin _cos _sinh _cosh _sqrt
     _exp _log _copysign _LN2 _LN10 _TWO_OVER_SQRTPI _DEG _RAD _delitem _delitem_back
 """.split())
@@ -1244,12 +1244,13 @@ class Generator(ArrayStatements, CodeWriter):
             self.need(seq, iter_pb)
             self.need_atoms(it)
         item = self.fresh("item")
-        f.add(f"for {item} in {seq}:", s.lineno)
+        # (enumerate counts the passes; `for n, x in ...` when x's old value is not
+        # pushed: see _direct_loop_targets)
+        f.add(f"for {n}, {item} in enumerate({seq}, 1):", s.lineno)
         self.loop_depth += 1
         self.extra_loop_assigned.add(x)
         f.push(x, s.lineno, 1)
         f.add(f"{x} = {item}", s.lineno, 1)
-        f.add(f"{n} += 1", s.lineno, 1)
         i = self.fresh("i")
         b.add(f"for {i} in range({n} - 1, -1, -1):", s.lineno)
         progress = self.loop_body(s, s.body, n, i, f, b)
@@ -1481,6 +1482,29 @@ def _safe(predicate, value) -> bool:
         return False
 
 
+_FOR_ITEM = re.compile(r"(\s*)for (_n\d+_*), (_item\d+_*) in (.+):$")
+
+
+def _direct_loop_targets(text, origin):
+    """``for n, _item in ...: x = _item`` -> ``for n, x in ...:`` (x's old value was not
+    pushed, so nothing comes between)."""
+    text, origin = list(text), list(origin)
+    k = 0
+    while k < len(text) - 1:
+        m = _FOR_ITEM.match(text[k])
+        if m:
+            indent, n, item, seq = m.groups()
+            first = text[k + 1].strip()
+            target = first.split(" = ")[0]
+            if (first == f"{target} = {item}" and _IDENTIFIER.fullmatch(target)
+                    and sum(line.count(item) for line in text) == 2):
+                text[k] = f"{indent}for {n}, {target} in {seq}:"
+                del text[k + 1]
+                del origin[k + 1]
+        k += 1
+    return text, origin
+
+
 def generate(fn: ast.FunctionDef, analysis: Analysis, resolve, filename: str, source_lines,
              rules, nondifferentiable, recursion=None) -> Generated:
     """Forward and backward source of normalized ``fn`` (see the module docstring).
@@ -1545,7 +1569,8 @@ def generate(fn: ast.FunctionDef, analysis: Analysis, resolve, filename: str, so
         bwd.add(f"nonlocal {', '.join(written_free)}", fn.lineno)
     bwd.add(f"{saved}{',' if saved else ''} = _saved" if saved else "pass", fn.lineno)
     if pushed:
-        bwd.add("_pop = list(_stack).pop", fn.lineno)
+        bwd.add("_rev = reversed(_stack)", fn.lineno)  # (each run of the backward
+        bwd.add("_pop = _rev.__next__", fn.lineno)  # reads the stack afresh)
     body_b = _Lines()
     if ret is not None and isinstance(ret.value, ast.Name) and ret.value.id in analysis.active:
         if ret.value.id in analysis.scalar:  # a caller that ignores the result passes None
@@ -1578,7 +1603,7 @@ def generate(fn: ast.FunctionDef, analysis: Analysis, resolve, filename: str, so
     fa = ", ".join(free_adjoints) + ("," if len(free_adjoints) == 1 else "")
     bwd.add(f"return ({pa}), ({fa})" if free_adjoints else f"return ({pa}), None", fn.lineno)
 
-    f_text, f_origin = fwd.render(pushed)
+    f_text, f_origin = _direct_loop_targets(*fwd.render(pushed))
     b_text, b_origin = peephole(*_drop_unused_adjoints(*bwd.render(pushed),
                                                        gen.declared_adjoints))
     return Generated(
