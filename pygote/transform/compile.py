@@ -181,11 +181,13 @@ def adjoint_of(fn, args=(), kwargs=None, constant=(), top=False):
     are constants), the positions of arguments the caller knows to be constants, and
     whether this is the outermost function (its free variables then need no gradient).
     """
-    types = tuple(map(type, args))
-    if top and not kwargs and not constant:  # pg.gradient(f, x): one look-up by function
+    types = raw = tuple(map(type, args))
+    if top and not kwargs:  # pg.gradient(f, x): one look-up by function
         last = _LAST.get(id(fn))
-        if (last is not None and last[0] is fn and last[1] == types
-                and fn.__defaults__ is last[2].code_defaults and last[2].code is fn.__code__):
+        if (last is not None and last[0] is fn and last[1] == raw and last[3] == constant
+                and fn.__defaults__ is last[2].code_defaults and last[2].code is fn.__code__
+                and (not last[4] or all(_sequence_key(args[i]) == k for i, k in last[4]))):
+            # (an array of another kind than the one specialized for: checked on entry)
             return last[2]
     code = fn.__code__
     # keyed by id: hashing a code object hashes its bytecode; the entry holds the code
@@ -200,15 +202,18 @@ def adjoint_of(fn, args=(), kwargs=None, constant=(), top=False):
         adjoint = _CACHE[key] = transform(fn, key[1], key[2], len(args), constant, top)
     if adjoint.fn_free or fn.__defaults__ is not adjoint.code_defaults or fn.__kwdefaults__:
         return adjoint.bind(fn)
-    if top and not kwargs and not constant and (list not in types and tuple not in types):
+    if top and not kwargs:
         if len(_LAST) > 1024:  # functions made on the fly (lambdas) must not pile up
             _LAST.clear()
-        _LAST[id(fn)] = (fn, types, adjoint)
+        sequences = tuple((i, k) for i, (k, t) in enumerate(zip(types, raw))
+                          if t is list or t is tuple)
+        _LAST[id(fn)] = (fn, raw, adjoint, constant, sequences)
     return adjoint
 
 
 # the adjoint of each recently differentiated outermost function, by identity: one
-# dictionary look-up instead of building the full cache key
+# dictionary look-up instead of building the full cache key (its float sequences are
+# checked again; the kind of its arrays by the adjoint's forward, when it relies on it)
 _LAST: dict = {}
 
 

@@ -74,3 +74,23 @@ def test_rebound_global_is_seen(monkeypatch):
     expected = -2 * math.sin(0.3) + 1  # (before `math` is rebound in this module)
     monkeypatch.setitem(_scaled_sin.__globals__, "math", FakeMath)
     assert pg.gradient(_uses_scaled_sin, 0.3)[0] == pytest.approx(expected)
+
+
+def _horner(x, coeffs):
+    y = 0.0
+    for c in coeffs:
+        y = y * x + c
+    return np.sum(y)
+
+
+def test_outermost_function_remembered_per_constant_positions_and_item_kinds():
+    # pg.grad(f, argnums=0) remembers f's adjoint for its constant positions; a list of
+    # floats is specialized (its items are numbers): a list of arrays must not reuse that
+    g = pg.grad(_horner, argnums=0)
+    floats = [1.0, 2.0, 3.0]
+    arrays = [np.array([1.0, 0.5]), np.array([2.0, 1.0]), np.array([3.0, -1.0])]
+    for _ in range(2):
+        assert g(0.5, floats) == pytest.approx(2 * 0.5 + 2.0)
+        assert g(0.5, arrays) == pytest.approx((2 * 0.5 + 2.0) + (2 * 0.5 * 0.5 + 1.0))
+    both = pg.grad(_horner, argnums=(0, 1))(0.5, floats)
+    assert both[0] == pytest.approx(3.0) and both[1] == pytest.approx([0.25, 0.5, 1.0])
