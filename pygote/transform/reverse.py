@@ -921,6 +921,27 @@ class Generator(ArrayStatements, CodeWriter):
             b.pop(name, s.lineno)
         return f, b
 
+    def known_type(self, name, types_):
+        """The type ``name`` surely has when read (None if not known): a parameter never
+        rebound has the type it was specialized for; integer arithmetic gives ints."""
+        params = self.a.params
+        count = self.a.assign_count.get(name, 0)
+        if name in params:
+            return types_[params.index(name)] if not count else None
+        if count != 1:
+            return None
+        value = next((node.value for node in _own_scope(self.fn)
+                      if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name)
+                      and node.targets[0].id == name), None)
+        if isinstance(value, ast.BinOp) and isinstance(value.op, (ast.Add, ast.Sub, ast.Mult,
+                                                                  ast.FloorDiv, ast.Mod)):
+            kinds = [type(v.value) if isinstance(v, ast.Constant) else
+                     self.known_type(v.id, types_) if isinstance(v, ast.Name) else None
+                     for v in (value.left, value.right)]
+            if all(k in (int, bool) for k in kinds):
+                return int
+        return None
+
     def direct_recursion(self, func, call, constant):
         """``(run-time check, own forward, own backward)`` when ``call`` may call this
         very specialization (see generate()), else None."""
@@ -936,10 +957,13 @@ class Generator(ArrayStatements, CodeWriter):
             return None
         # (checked at the call: the code before it may have rebound the name)
         checks = [f"{func.id} is {self.const(function, '_G')}"]
+        params = self.a.params
         for a, t in zip(call.args, types_):
             if isinstance(a, ast.Constant):
                 if type(a.value) is not t:
                     return None
+                continue
+            if self.known_type(a.id, types_) is t:
                 continue
             name = t.__name__ if t in (float, int, bool, complex) else self.const(t, "_T")
             checks.append(f"type({_atom(a)}) is {name}")
@@ -1480,6 +1504,17 @@ def _safe(predicate, value) -> bool:
         return bool(predicate(value))
     except TypeError:
         return False
+
+
+def _own_scope(fn):
+    """The nodes of ``fn``'s body, not entering nested functions, lambdas or classes."""
+    stack = list(fn.body)
+    while stack:
+        node = stack.pop()
+        yield node
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef,
+                                 ast.Lambda)):
+            stack.extend(ast.iter_child_nodes(node))
 
 
 _FOR_ITEM = re.compile(r"(\s*)for (_n\d+_*), (_item\d+_*) in (.+):$")

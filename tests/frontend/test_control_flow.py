@@ -200,13 +200,36 @@ def test_shape_of_early_return():
     """) == textwrap.dedent("""\
     def f(x):
         _return_value = 0.0
-        _return_flag = False
         if x:
             _return_value = 1
-            _return_flag = True
-        if not _return_flag:
+        else:
             y = 2
             _return_value = y
+        return _return_value""")
+
+
+def test_shape_of_early_return_after_a_loop_that_may_return():
+    # a return inside a loop still needs the flag for what follows the loop
+    assert _unparse("""
+    def f(x):
+        for i in x:
+            if i:
+                return i
+        return 0
+    """) == textwrap.dedent("""\
+    def f(x):
+        _return_value = 0.0
+        _return_flag = False
+        _break_1 = False
+        for i in x:
+            if i:
+                _return_value = i
+                _return_flag = True
+                _break_1 = True
+            if _break_1:
+                break
+        if not _return_flag:
+            _return_value = 0
         return _return_value""")
 
 

@@ -26,6 +26,8 @@ not entered):
   ``_break_N``/``_continue_N = True``; the body ends with ``return _return_value``.
 * Statements after an unconditional return/break/continue/raise in the same block are
   dropped (dead code); a ``continue`` at the end of a loop body is dropped.
+* The statements after an ``if`` (without ``else``) whose body ends in ``return`` become its
+  ``else`` branch: at the function's tail, the ``return`` then needs no flag.
 
 Every generated statement carries the location of the user statement it replaces (a
 guard ``if`` takes the location of the first statement it guards).
@@ -137,6 +139,15 @@ class _ControlFlow:
 
     def block(self, stmts: list[ast.stmt], loops: list[_Loop], tail: bool) -> list[ast.stmt]:
         stmts = _drop_dead(stmts)
+        for i, s in enumerate(stmts[:-1]):
+            # `if c: ...; return a` then the rest: the rest is the else branch (at the
+            # function's tail, no flag is needed to skip it)
+            if isinstance(s, ast.If) and not s.orelse and isinstance(_drop_dead(s.body)[-1],
+                                                                    ast.Return):
+                new = copy.copy(s)
+                new.orelse = stmts[i + 1:]
+                stmts = stmts[:i] + [new]
+                break
         out: list[ast.stmt] = []
         for i, s in enumerate(stmts):
             last = i == len(stmts) - 1
