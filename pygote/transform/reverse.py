@@ -957,7 +957,6 @@ class Generator(ArrayStatements, CodeWriter):
             return None
         # (checked at the call: the code before it may have rebound the name)
         checks = [f"{func.id} is {self.const(function, '_G')}"]
-        params = self.a.params
         for a, t in zip(call.args, types_):
             if isinstance(a, ast.Constant):
                 if type(a.value) is not t:
