@@ -275,6 +275,16 @@ def _extremum_share(ans, x, axis, keepdims, kw):
 
 
 def _extremum_vjp(g, ans, x, axis=None, out=None, keepdims=False, **kw):
+    if axis is None and not kw and type(x) is np.ndarray and ans == ans and (
+            type(g) is float or isinstance(g, np.generic)):
+        # the whole array's extremum, not NaN: its places in one comparison
+        winners = x == ans
+        if np.count_nonzero(winners) == 1:  # one winner: g at its place
+            dtype = x.dtype if type(g) is float and x.dtype == np.float64 else \
+                np.result_type(g, x.dtype)
+            out = np.zeros(x.shape, dtype)
+            out.flat[winners.argmax()] = g
+            return out
     share = _extremum_share(ans, x, axis, keepdims, kw)
     if axis is None and share.dtype == bool and np.ndim(g) == 0:
         # one winner: g at its place (cheaper than the product of a mask and g)

@@ -87,6 +87,8 @@ def fit(g, x):
             return g.real
         if tg is int or tg is bool or tg is np.float64 or tg is np.float32:
             return float(g)
+        if tg is ndarray:  # (the method: np.sum's dispatch costs more than a small sum)
+            return float((g.real if g.dtype.kind == "c" else g).sum())
         g = np.real(g) if np.iscomplexobj(g) else g
         return float(np.sum(g))
     if t is ndarray:
@@ -111,6 +113,10 @@ def fit(g, x):
             return t(g) if issubclass(t, _inexact) else None
         if not issubclass(x.dtype.type, _inexact):
             return None
+        if tg is ndarray:
+            if g.dtype.kind == "c" and x.dtype.kind != "c":
+                g = g.real
+            return x.dtype.type(g.sum())
         if np.iscomplexobj(g) and not np.iscomplexobj(x):
             g = np.real(g)
         return x.dtype.type(np.sum(g))

@@ -103,6 +103,27 @@ def _components(pairs) -> list:
     return [g for g in groups.values() if len(g) > 1]
 
 
+def _makes_array(g_expr) -> bool:
+    """An adjoint expression computing a new array (a product, a quotient...), not naming
+    one (``g``, the output's cotangent, maybe the caller's own) nor viewing one
+    (``broadcast_to``), nor negating one (``_acc_neg`` sums a number's first)."""
+    return not (_IDENT.fullmatch(g_expr) or g_expr.startswith(("_np.broadcast_to", "-")))
+
+
+def _owners(outer, fresh):
+    """The contributions to outer names, ordered so that every read of a fresh temporary
+    comes before the one that hands it over, marked: ``(node, expression, owned)``. An
+    expression making an array is owned by its one use; a fresh temporary by its last bare
+    use (after which nothing reads it: a later contribution may add into it in place)."""
+    reading = [(n, e) for n, e in outer if not (e in fresh or _makes_array(e))]
+    making = [(n, e) for n, e in outer if e not in fresh and _makes_array(e)]
+    handing = [(n, e) for n, e in outer if e in fresh]
+    out = [(n, e, False) for n, e in reading] + [(n, e, True) for n, e in making]
+    for k, (n, e) in enumerate(handing):
+        out.append((n, e, all(e2 != e for _, e2 in handing[k + 1:])))
+    return out
+
+
 class ArrayStatements:
     """Mixin of the reverse-mode ``Generator``: detection and code of array statements."""
 
@@ -290,6 +311,7 @@ class ArrayStatements:
         outer: list = []  # (operand node, adjoint expression)
 
         value_read: set = set()  # outer names whose values the lean backward reads
+        fresh: set = set()  # backward temporaries holding an array made by their line
 
         def saved_value(node):
             if isinstance(node, ast.Name):
@@ -311,6 +333,8 @@ class ArrayStatements:
                 g = self.fresh("gf")
                 lines.append(f"{g} = {g_expr}")
                 grads[fast_name[node.id]] = g
+                if _makes_array(g_expr):
+                    fresh.add(g)
             else:
                 outer.append((node, g_expr))
 
@@ -424,9 +448,15 @@ class ArrayStatements:
                 b.add(f"{r} += {g}", lineno, body_indent)
             else:  # an element: a NumPy scalar, not a view
                 b.add(f"{region} += {g}", lineno, body_indent)
-        for node, g_expr in outer:
+        for node, g_expr, owned in _owners(outer, fresh):
             x = node.id
-            if g_expr.startswith("-") and _IDENT.fullmatch(g_expr[1:]) and x not in self.item_of:
+            if owned and x not in self.item_of and x not in self.a.scalar:
+                # a fresh array, read by nothing after: the shadow may keep it
+                d = self.adj(x)
+                self.need(x, *_IDENT.findall(g_expr))
+                b.add(f"{d} = _acc_owned({x}, {d}, {g_expr})", lineno, body_indent)
+            elif g_expr.startswith("-") and _IDENT.fullmatch(g_expr[1:]) and \
+                    x not in self.item_of:
                 # -g into a number: sum first, negate the sum (a full-size negation fewer)
                 d = self.adj(x)
                 self.need(x, g_expr[1:])

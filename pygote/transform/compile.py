@@ -77,6 +77,7 @@ HELPERS = {
     "_rename_back": access.rename_back,
     "_ghost": shadows.ghost, "_ghost_written": shadows.ghost_written,
     "_ghost_made": shadows.ghost_made, "_acc_neg": shadows.acc_neg,
+    "_acc_owned": shadows.acc_owned,
     "_shadow": shadows.writable_shadow, "_wrote": journal.wrote,
     "_is_real": values.is_real, "_ndarray": np.ndarray, "_matrices": values.matrices,
     "_np": np,

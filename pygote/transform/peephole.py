@@ -187,7 +187,7 @@ def _popping_loops(text, origin):
         if not p or any(p.group(1) in _IDENT.findall(text[j]) for j in body if j < pops[0]):
             continue
         text[k] = f"{indent}for {p.group(1)} in _islice(_rev, {n}):"
-        text[pops[0]] = None
+        text[pops[0]] = None if len(body) > 1 else " " * _indent(text[pops[0]]) + "pass"
     kept = [(t, o) for t, o in zip(text, origin) if t is not None]
     return [t for t, _ in kept], [o for _, o in kept]
 

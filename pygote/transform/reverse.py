@@ -133,7 +133,7 @@ RESERVED = frozenset("""
     _saved _dret _stack _push _pop _ _acc _take _call _call_masked _call_method _binop _unop _getattr
     _acc_attr _getitem _acc_getitem _getitem_back _acc_item _rename_back _setitem _setitem_back
     _setattr _setattr_back _ghost _ghost_written _ghost_made _acc_neg
-    _shadow _wrote _is_real _ndarray _gout _matrices _np _add_item _add_items _F64 _rev _islice
+    _shadow _wrote _is_real _ndarray _gout _matrices _np _add_item _add_items _F64 _rev _islice _acc_owned
     _augassign _augassign_back _iterate _cell_ct _put_cell_ct _default_ct _dfree _stale _sin _cos _sinh _cosh _sqrt
     _exp _log _copysign _LN2 _LN10 _TWO_OVER_SQRTPI _DEG _RAD _delitem _delitem_back
 """.split())

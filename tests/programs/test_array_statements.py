@@ -179,3 +179,40 @@ def output_read_by_its_own_statement(x):
 def test_output_read_by_its_own_statement():
     # found by the random program generator: the lean backward read the new value
     assert_gradient_matches(output_read_by_its_own_statement, np.array([-2.0, 0.5, 1.5]))
+
+
+# ---- shadows keeping the lean backward's fresh arrays (shadows.acc_owned) -------------
+
+
+def shifted_softmax_sum(x, w):
+    m = np.max(x)
+    e = np.exp(x - m) * w  # x's cotangent: a fresh product, handed to x's shadow ...
+    return np.sum(e) + np.sum(x * x)  # ... which later contributions add into in place
+
+
+def same_operand_twice(a, b):
+    y = a * b - a + a / b  # a: a product, the output's cotangent itself, a quotient
+    return np.sum(y * y)
+
+
+@pytest.mark.parametrize("program", [shifted_softmax_sum, same_operand_twice])
+def test_fresh_cotangents_kept_by_shadows(program):
+    rng = np.random.default_rng(3)
+    assert_gradient_matches(program, rng.normal(size=7), rng.uniform(0.5, 2.0, size=7))
+
+
+def test_callers_cotangent_is_never_kept_for_writing():
+    # the output's cotangent is the caller's own array: handed on, never written into
+    def f(a):
+        y = a * 2.0 + a
+        return y
+
+    a = np.array([1.0, 2.0, 3.0])
+    dy = np.array([1.0, -1.0, 0.5])
+    _, back = pg.vjp(f, a)
+    (da,) = back(dy)
+    np.testing.assert_allclose(da, 3.0 * dy)
+    np.testing.assert_array_equal(dy, [1.0, -1.0, 0.5])
+    (da2,) = back(dy)
+    np.testing.assert_allclose(da2, 3.0 * dy)
+    np.testing.assert_array_equal(dy, [1.0, -1.0, 0.5])

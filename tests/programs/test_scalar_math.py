@@ -347,3 +347,19 @@ def test_unused_result_of_a_call_on_numbers():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         assert pg.gradient(unused_overflowing_call, -2.0) == (2.0,)
+
+
+def loop_that_only_restores(x, y):
+    # regression (found by the random programs): the loop's backward only restores the
+    # loop variable; with its pop moved to the loop header the body was left empty
+    if x < 0.5:
+        x += x
+    v = x
+    for _ in range(1):
+        if x < y:
+            continue
+    return v + x
+
+
+def test_loop_whose_backward_only_restores():
+    assert pg.gradient(loop_that_only_restores, -2.0, -2.0) == (4.0, 0.0)
