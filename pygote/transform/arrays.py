@@ -103,6 +103,51 @@ def _components(pairs) -> list:
     return [g for g in groups.values() if len(g) > 1]
 
 
+_NEGATION = re.compile(r"-([A-Za-z_][A-Za-z0-9_]*)$")
+_SCALED = re.compile(r"([A-Za-z_][A-Za-z0-9_]*) \* (-?[0-9.]+(?:e-?[0-9]+)?)$")
+
+
+def _simplify(lines, region_adds, outer):
+    """The lean backward's adjoint lines with copies substituted (``_gf2 = _gf1``) and a
+    negation folded into the constant factor that follows it (``_gf3 = -_gf2``, ``_gf4 =
+    _gf3 * 2`` -> ``_gf4 = _gf2 * -2``): a full-size operation fewer."""
+    lines = [line.split(" = ", 1) for line in lines]
+    uses = {}
+    for _, e in lines:
+        for n in _IDENT.findall(e):
+            uses[n] = uses.get(n, 0) + 1
+    for _, _, g in region_adds:
+        for n in _IDENT.findall(g):
+            uses[n] = uses.get(n, 0) + 1
+    for _, e in outer:
+        for n in _IDENT.findall(e):
+            uses[n] = uses.get(n, 0) + 1
+    rename: dict = {}
+    negated: dict = {}
+    out = []
+    for name, e in lines:
+        e = _IDENT.sub(lambda m: rename.get(m.group(0), m.group(0)), e)
+        if _IDENT.fullmatch(e):
+            rename[name] = e
+            continue
+        m = _NEGATION.match(e)
+        if m and uses.get(name) == 1:
+            negated[name] = m.group(1)
+        m = _SCALED.match(e)
+        if m and m.group(1) in negated:
+            factor = m.group(2)
+            factor = factor[1:] if factor.startswith("-") else "-" + factor
+            e = f"{negated.pop(m.group(1))} * {factor}"
+            out = [(n, x) for n, x in out if n != m.group(1)]
+        out.append((name, e))
+
+    def sub(e):
+        return _IDENT.sub(lambda m: rename.get(m.group(0), m.group(0)), e)
+
+    return ([f"{n} = {e}" for n, e in out], [(c, i, sub(g)) for c, i, g in region_adds],
+            [(node, sub(e)) for node, e in outer])
+
+
 def _makes_array(g_expr) -> bool:
     """An adjoint expression computing a new array (a product, a quotient...), not naming
     one (``g``, the output's cotangent, maybe the caller's own) nor viewing one
@@ -420,12 +465,33 @@ class ArrayStatements:
                 f.add(self.ghost_line(name, "None", done=False), lineno, 1)
 
         # backward of the lean path
+        lines, region_adds, outer = _simplify(lines, region_adds, outer)
+        # `u[i] = u[i] + ...`: the read of the written region passes the slot's cotangent
+        # back unchanged; when nothing else keeps or adds the cotangent as it is, the slot
+        # keeps it (no copy, no zeroing, no addition back)
+        passing = [k for k, (c, i, g) in enumerate(region_adds)
+                   if writes and c == obj and g == "_gout" and _makes_view(i)
+                   and ast.dump(i) == ast.dump(index)]
+        views = {"_gout"}  # (the slot itself, and broadcasts of it: lines make new arrays)
+        for line in lines:
+            name, e = line.split(" = ", 1)
+            if (_IDENT.fullmatch(e) or e.startswith("_np.broadcast_to(")) and \
+                    views & set(_IDENT.findall(e)):
+                views.add(name)
+        keep_slot = len(passing) == 1 and not any(
+            views & set(_IDENT.findall(g)) for k, (_, _, g) in enumerate(region_adds)
+            if k != passing[0]) and not any(views & set(_IDENT.findall(e)) for _, e in outer)
+        if keep_slot:
+            del region_adds[passing[0]]
         b.add(f"if {flag}:", lineno)
         if writes:
             sh = self.fresh("S")
             b.add(f"{sh} = _shadow({obj})", lineno, 1)
-            b.add(f"_gout = {_item(sh, index)}.copy()", lineno, 1)
-            b.add(f"{_item(sh, index)} = 0.0", lineno, 1)
+            if keep_slot:  # (read before any addition into the shadow below)
+                b.add(f"_gout = {_item(sh, index)}", lineno, 1)
+            else:
+                b.add(f"_gout = {_item(sh, index)}.copy()", lineno, 1)
+                b.add(f"{_item(sh, index)} = 0.0", lineno, 1)
             b.add(f"{_item(obj, index)} = {old}", lineno, 1)
             body_indent = 1
         else:

@@ -216,3 +216,39 @@ def test_callers_cotangent_is_never_kept_for_writing():
     (da2,) = back(dy)
     np.testing.assert_allclose(da2, 3.0 * dy)
     np.testing.assert_array_equal(dy, [1.0, -1.0, 0.5])
+
+
+# ---- `u[idx] = u[idx] + ...`: the written region keeps its cotangent -----------------
+
+
+def _update(kind):
+    def program(u0, v):
+        u = u0.copy()
+        for _ in range(3):
+            if kind == "plain":
+                u[1:-1] = u[1:-1] + 0.25 * (u[2:] - 2 * u[1:-1] + u[:-2])
+            elif kind == "scaled":
+                u[1:-1] = u[1:-1] * 0.5 + u[2:]
+            elif kind == "twice":
+                u[1:-1] = u[1:-1] + u[1:-1]
+            elif kind == "neighbour":
+                u[1:-1] = u[1:-1] + u[2:]
+            elif kind == "outer":
+                u[1:-1] = u[1:-1] - v[1:-1] * 0.5
+            elif kind == "negated":
+                u[1:-1] = u[1:-1] - (u[2:] - u[:-2])
+        return np.sum(u * u * v)
+
+    program.__name__ = f"update_{kind}"
+    return program
+
+
+UPDATES = ["plain", "scaled", "twice", "neighbour", "outer", "negated"]
+
+
+@pytest.mark.parametrize("kind", UPDATES)
+def test_updated_region_keeps_its_cotangent(kind):
+    rng = np.random.default_rng(5)
+    program = _update(kind)
+    globals()[program.__name__] = program  # (source lookup by name)
+    assert_gradient_matches(program, rng.normal(size=9), rng.normal(size=9))
