@@ -165,16 +165,7 @@ def acc_owned(x, dx, g):
     borrowing it, and a borrowed shadow is added into it."""
     if (type(x) is ndarray and type(g) is ndarray and x.base is None
             and g.shape == x.shape and g.dtype == x.dtype):
-        shadows = current.shadows
-        entry = shadows.get(id(x))
-        if entry is None:
-            shadows[id(x)] = [x, g, True]
-        elif entry[2]:
-            entry[1] += g
-        else:
-            g += entry[1]
-            entry[1] = g
-            entry[2] = True
+        _acc_array(x, g, owned=True)
         return dx
     return acc(x, dx, g)
 
@@ -187,7 +178,7 @@ def _entry(x, make):
     return entry
 
 
-def _acc_array(x, g):
+def _acc_array(x, g, owned=False):
     g = fit(g, x)
     if g is None:
         return
@@ -195,11 +186,16 @@ def _acc_array(x, g):
         shadows = current.shadows
         entry = shadows.get(id(x))
         if entry is None:
-            # borrowed: g may be shared (a view of another cotangent, the user's dy), so
-            # it is never written in place; the first accumulation makes an owned array
-            shadows[id(x)] = [x, g, False]
+            # borrowed (unless ``owned``): g may be shared (a view of another cotangent,
+            # the user's dy), so it is never written in place; the first accumulation
+            # makes an owned array
+            shadows[id(x)] = [x, g, owned]
         elif entry[2]:
             entry[1] += g
+        elif owned:  # (g is ours: add the borrowed shadow into it)
+            g += entry[1]
+            entry[1] = g
+            entry[2] = True
         else:
             entry[1] = entry[1] + g
             entry[2] = True
