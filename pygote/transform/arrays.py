@@ -103,14 +103,17 @@ def _components(pairs) -> list:
     return [g for g in groups.values() if len(g) > 1]
 
 
+_BROADCAST = re.compile(r"_np\.broadcast_to\((\w+), _np\.shape\((\w+)\)\)$")
+_PRODUCT = re.compile(r"(\w+) \* (\w+)$")
 _NEGATION = re.compile(r"-([A-Za-z_][A-Za-z0-9_]*)$")
 _SCALED = re.compile(r"([A-Za-z_][A-Za-z0-9_]*) \* (-?[0-9.]+(?:e-?[0-9]+)?)$")
 
 
 def _simplify(lines, region_adds, outer):
-    """The lean backward's adjoint lines with copies substituted (``_gf2 = _gf1``) and a
+    """The lean backward's adjoint lines with copies substituted (``_gf2 = _gf1``), a
     negation folded into the constant factor that follows it (``_gf3 = -_gf2``, ``_gf4 =
-    _gf3 * 2`` -> ``_gf4 = _gf2 * -2``): a full-size operation fewer."""
+    _gf3 * 2`` -> ``_gf4 = _gf2 * -2``: a full-size operation fewer), and a sum's
+    cotangent broadcast to ``s``'s shape only to be multiplied by ``s`` left a number."""
     lines = [line.split(" = ", 1) for line in lines]
     uses = {}
     for _, e in lines:
@@ -124,12 +127,22 @@ def _simplify(lines, region_adds, outer):
             uses[n] = uses.get(n, 0) + 1
     rename: dict = {}
     negated: dict = {}
+    broadcast: dict = {}  # A -> (g, s) for `A = _np.broadcast_to(g, _np.shape(s))`
     out = []
     for name, e in lines:
         e = _IDENT.sub(lambda m: rename.get(m.group(0), m.group(0)), e)
         if _IDENT.fullmatch(e):
             rename[name] = e
             continue
+        m = _BROADCAST.match(e)
+        if m and uses.get(name) == 1:
+            broadcast[name] = m.groups()
+        m = _PRODUCT.match(e)
+        if m and m.group(1) in broadcast and broadcast[m.group(1)][1] == m.group(2):
+            # a number broadcast to s's shape, times s: the product broadcasts it anyway
+            g, shaped = broadcast.pop(m.group(1))
+            e = f"{g} * {shaped}"
+            out = [(n, x) for n, x in out if n != m.group(1)]
         m = _NEGATION.match(e)
         if m and uses.get(name) == 1:
             negated[name] = m.group(1)
