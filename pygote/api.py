@@ -312,20 +312,26 @@ def _select(grads, argnums):
 def value_and_grad(f: Callable, argnums=0, has_aux: bool = False) -> Callable:
     """``f`` -> a function returning ``(value, grad)`` (``((value, aux), grad)`` with aux)."""
 
+    wanted = (argnums,) if isinstance(argnums, int) else tuple(argnums)
+    constants: dict = {}  # number of arguments -> the positions not wanted
+
     @functools.wraps(f)
     def wrapped(*args, **kwargs):
-        wanted = (argnums,) if isinstance(argnums, int) else tuple(argnums)
         for i in wanted:
             if i >= len(args):
                 raise DifferentiationError(
                     f"argnums asks for argument {i} of {_name(f)}, but it was called with "
                     f"{len(args)} positional arguments.")
-            if not contains_differentiable(args[i]):
+            a = args[i]
+            if type(a) is not float and not contains_differentiable(a):
                 raise DifferentiationError(
                     f"pygote cannot differentiate {_name(f)} with respect to argument {i}, a "
-                    f"{type(args[i]).__name__}: it holds no float, complex number or float "
+                    f"{type(a).__name__}: it holds no float, complex number or float "
                     "array. Pass a float (1.0, not 1) or a float array.")
-        constant = tuple(i for i in range(len(args)) if i not in wanted)
+        constant = constants.get(len(args))
+        if constant is None:
+            constant = constants[len(args)] = tuple(i for i in range(len(args))
+                                                    if i not in wanted)
         y, grads = _value_and_gradients(f, args, kwargs, constant, has_aux)
         return y, _select(grads, argnums)
 
