@@ -260,8 +260,9 @@ def _extremum_share(ans, x, axis, keepdims, kw):
     # is the same share-weighted mean of the winners' tangents.
     kw.pop("initial", None)
     x = np.asarray(x)
-    m = _unreduce(ans, x, axis, keepdims, kw)
-    if np.isnan(ans).any():
+    whole = axis is None and not keepdims and not kw  # ans is a number: x == ans as it is
+    m = ans if whole else _unreduce(ans, x, axis, keepdims, kw)
+    if (ans != ans) if whole else np.isnan(ans).any():
         winners = (x == m) | ((m != m) & (x != x))
     else:  # (the common case: no NaN won, two full-size operations fewer)
         winners = x == m
@@ -275,21 +276,15 @@ def _extremum_share(ans, x, axis, keepdims, kw):
 
 
 def _extremum_vjp(g, ans, x, axis=None, out=None, keepdims=False, **kw):
-    if axis is None and not kw and type(x) is np.ndarray and ans == ans and (
-            type(g) is float or isinstance(g, np.generic)):
-        # the whole array's extremum, not NaN: its places in one comparison
-        winners = x == ans
-        if np.count_nonzero(winners) == 1:  # one winner: g at its place
-            dtype = x.dtype if type(g) is float and x.dtype == np.float64 else \
-                np.result_type(g, x.dtype)
-            out = np.zeros(x.shape, dtype)
-            out.flat[winners.argmax()] = g
-            return out
     share = _extremum_share(ans, x, axis, keepdims, kw)
-    if axis is None and share.dtype == bool and np.ndim(g) == 0:
+    if axis is None and share.dtype == bool and (
+            type(g) is float or isinstance(g, np.generic) or np.ndim(g) == 0):
         # one winner: g at its place (cheaper than the product of a mask and g)
-        out = np.zeros(np.shape(share), np.result_type(g, np.asarray(x).dtype))
-        out.flat[np.argmax(share)] = g
+        dtype = np.asarray(x).dtype
+        if not (type(g) is float and dtype == np.float64):
+            dtype = np.result_type(g, dtype)
+        out = np.zeros(share.shape, dtype)
+        out.flat[share.argmax()] = g
         return out
     return _unreduce(g, x, axis, keepdims) * share
 

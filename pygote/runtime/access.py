@@ -19,7 +19,7 @@ from pygote.runtime.shadows import acc, is_mutable, peek, set_shadow, take
 from pygote.runtime.values import fit
 
 __all__ = [
-    "getitem", "acc_getitem", "getitem_back", "acc_item", "add_item", "add_items",
+    "getitem", "acc_getitem", "getitem_back", "acc_item", "add_items",
     "rename_back", "setitem",
     "setitem_back", "getattr_", "acc_attr", "setattr_", "setattr_back", "augassign",
     "augassign_back", "AUG_OPS",
@@ -109,15 +109,9 @@ def acc_item(y, dy, g, x, index):
     return acc(y, dy, g)
 
 
-def add_item(x, index, g):
-    """Cotangent ``g`` (a real number) of item ``x[index]`` of a float64 vector, added
-    into the vector's shadow."""
-    if g:
-        shadows.array_shadow(x, create=True)[index] += g
-
-
 def add_items(x, indices, gs):
-    """``add_item`` for several items of one vector."""
+    """Cotangents ``gs`` (real numbers) of items ``x[i]`` of a float64 vector, added into
+    the vector's shadow (one look-up of it for all of them)."""
     shadow = None
     for index, g in zip(indices, gs):
         if g:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import ast
 import re
+from collections import Counter
 
 import numpy as np
 
@@ -115,22 +116,18 @@ def _simplify(lines, region_adds, outer):
     _gf3 * 2`` -> ``_gf4 = _gf2 * -2``: a full-size operation fewer), and a sum's
     cotangent broadcast to ``s``'s shape only to be multiplied by ``s`` left a number."""
     lines = [line.split(" = ", 1) for line in lines]
-    uses = {}
-    for _, e in lines:
-        for n in _IDENT.findall(e):
-            uses[n] = uses.get(n, 0) + 1
-    for _, _, g in region_adds:
-        for n in _IDENT.findall(g):
-            uses[n] = uses.get(n, 0) + 1
-    for _, e in outer:
-        for n in _IDENT.findall(e):
-            uses[n] = uses.get(n, 0) + 1
-    rename: dict = {}
+    uses = Counter(n for e in [e for _, e in lines] + [g for _, _, g in region_adds]
+                   + [e for _, e in outer] for n in _IDENT.findall(e))
+    rename: dict = {}  # copy -> what it copies
+
+    def sub(e):
+        return _IDENT.sub(lambda m: rename.get(m.group(0), m.group(0)), e)
+
     negated: dict = {}
     broadcast: dict = {}  # A -> (g, s) for `A = _np.broadcast_to(g, _np.shape(s))`
     out = []
     for name, e in lines:
-        e = _IDENT.sub(lambda m: rename.get(m.group(0), m.group(0)), e)
+        e = sub(e)
         if _IDENT.fullmatch(e):
             rename[name] = e
             continue
@@ -153,10 +150,6 @@ def _simplify(lines, region_adds, outer):
             e = f"{negated.pop(m.group(1))} * {factor}"
             out = [(n, x) for n, x in out if n != m.group(1)]
         out.append((name, e))
-
-    def sub(e):
-        return _IDENT.sub(lambda m: rename.get(m.group(0), m.group(0)), e)
-
     return ([f"{n} = {e}" for n, e in out], [(c, i, sub(g)) for c, i, g in region_adds],
             [(node, sub(e)) for node, e in outer])
 

@@ -64,6 +64,13 @@ def _put_cell_ct(func, name, ct):
     shadows.acc(func.__closure__[code.co_freevars.index(name)], None, ct)
 
 
+# the key of a one-dimensional float64 array argument: its items (``p[0]``, ``a, b = p``)
+# are real numbers, with inline adjoints
+REAL_VECTOR = (np.ndarray, "float64", 1)
+_F64 = np.dtype(np.float64)
+ndarray = np.ndarray
+
+
 HELPERS = {
     "_acc": shadows.acc, "_take": shadows.take,
     "_call": dispatch.call, "_call_method": dispatch.call_method,
@@ -72,8 +79,7 @@ HELPERS = {
     "_getattr": access.getattr_, "_acc_attr": access.acc_attr,
     "_getitem": access.getitem, "_acc_getitem": access.acc_getitem,
     "_getitem_back": access.getitem_back, "_acc_item": access.acc_item,
-    "_add_item": access.add_item, "_add_items": access.add_items, "_islice": itertools.islice,
-    "_F64": np.dtype(np.float64),
+    "_add_items": access.add_items, "_islice": itertools.islice, "_F64": _F64,
     "_rename_back": access.rename_back,
     "_ghost": shadows.ghost, "_ghost_written": shadows.ghost_written,
     "_ghost_made": shadows.ghost_made, "_acc_neg": shadows.acc_neg,
@@ -216,13 +222,6 @@ def adjoint_of(fn, args=(), kwargs=None, constant=(), top=False):
 # dictionary look-up instead of building the full cache key (its float sequences are
 # checked again; the kind of its arrays by the adjoint's forward, when it relies on it)
 _LAST: dict = {}
-
-
-# the key of a one-dimensional float64 array argument: its items (``p[0]``, ``a, b = p``)
-# are real numbers, with inline adjoints
-REAL_VECTOR = (np.ndarray, "float64", 1)
-_F64 = np.dtype(np.float64)
-ndarray = np.ndarray
 
 
 def _array_key(a):

@@ -9,21 +9,27 @@ The generator writes each statement's adjoint on its own, so a scalar loop body 
     _dy += _d_t1 * x
     _dx += _d_t1 * y
 
-Two rewrites, applied inside straight-line runs of one-line statements at one indentation
-(no block header in between), until nothing changes:
+Three rewrites, applied inside straight-line runs of one-line statements at one
+indentation (no block header in between), until nothing changes:
 
 - a reset ``D = 0.0`` whose next mention of ``D`` is ``D += E`` (``E`` not reading ``D``)
   becomes ``D = E`` there, and the reset goes;
 - a copy ``A = B`` of generated names, where ``A`` is mentioned nowhere else in the
   function but later in the run, and ``B`` is not rebound before ``A``'s last use there:
-  ``A`` is replaced by ``B`` and the copy goes.
+  ``A`` is replaced by ``B`` and the copy goes;
+- ... and when ``B`` is rebound before that last use by ``B = E`` that nothing in between
+  depends on, the rebinding moves after the last use first (``_sink_rebinding``).
 
-The loop body above becomes ``_g4 = _dy; y = _pop(); _dy = _g4 * x; _dx += _g4 * y``.
+Then, once:
+- resets in the function's own body that nothing after them reads go (``_dead_resets``);
+- the item cotangents of a vector unpacked item by item (``a, b, c = p``) are added by one
+  ``_add_items(p, (2, 1, 0), (_g3, _g2, _g1))`` (``_group_item_adds``): one look-up of the
+  vector's shadow instead of one per item;
+- a backward loop whose body pops one value per pass walks the reversed stack instead
+  (``_popping_loops``).
 
-Then one more: the item cotangents of a vector unpacked item by item (``a, b, c = p``:
-``_add_item(p, 2, _g3)`` ... ``_add_item(p, 0, _g1)`` in one run, ``p`` and the
-cotangents not rebound in between) are added by one ``_add_items(p, (2, 1, 0), (_g3, _g2,
-_g1))`` at the last of them: one look-up of the vector's shadow instead of one per item.
+The loop body above becomes ``y = _pop(); _dx += _dy * y; _dy = _dy * x``, and the pop
+moves into the loop's header: ``for y in _islice(_rev, _n1):``.
 """
 
 from __future__ import annotations
@@ -36,7 +42,7 @@ _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _RESET = re.compile(r"(_d[A-Za-z0-9_]*) = 0\.0$")
 _AUG = re.compile(r"(_d[A-Za-z0-9_]*) \+= (.+)$")
 _COPY = re.compile(r"(_g\d+|_d_t\d+_*) = (_[A-Za-z0-9_]+)$")
-_ADD_ITEM = re.compile(r"_add_item\((\w+), (-?\d+), (\w+)\)$")
+_ADD_ITEM = re.compile(r"_add_items\((\w+), \((-?\d+),\), \((\w+),\)\)$")
 _TARGETS = re.compile(r"^([A-Za-z_][A-Za-z0-9_, ]*?)\s*(?:[-+*/]?=)(?!=)")
 
 
@@ -115,9 +121,14 @@ def peephole(text: list, origin: list) -> tuple[list, list]:
                     text[i] = None
                     changed = True
         if changed:
-            kept = [(t, o) for t, o in zip(text, origin) if t is not None]
-            text, origin = [t for t, _ in kept], [o for _, o in kept]
+            text, origin = _compact(text, origin)
     return _popping_loops(*_group_item_adds(*_dead_resets(text, origin)))
+
+
+def _compact(text, origin):
+    """The lines not deleted (``None``), with their origins."""
+    kept = [(t, o) for t, o in zip(text, origin) if t is not None]
+    return [t for t, _ in kept], [o for _, o in kept]
 
 
 def _dead_resets(text, origin):
@@ -131,7 +142,7 @@ def _dead_resets(text, origin):
             keep[k] = False
             continue
         later.update(_IDENT.findall(text[k]))
-    return ([t for t, c in zip(text, keep) if c], [o for o, c in zip(origin, keep) if c])
+    return _compact([t if c else None for t, c in zip(text, keep)], origin)
 
 
 def _sink_rebinding(text, origin, i, last, b) -> bool:
@@ -188,8 +199,7 @@ def _popping_loops(text, origin):
             continue
         text[k] = f"{indent}for {p.group(1)} in _islice(_rev, {n}):"
         text[pops[0]] = None if len(body) > 1 else " " * _indent(text[pops[0]]) + "pass"
-    kept = [(t, o) for t, o in zip(text, origin) if t is not None]
-    return [t for t, _ in kept], [o for _, o in kept]
+    return _compact(text, origin)
 
 
 def _group_item_adds(text, origin):
@@ -227,5 +237,4 @@ def _group_item_adds(text, origin):
                 i = last + 1
             else:
                 i += 1
-    kept = [(t, o) for t, o in zip(text, origin) if t is not None]
-    return [t for t, _ in kept], [o for _, o in kept]
+    return _compact(text, origin)

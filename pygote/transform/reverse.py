@@ -133,7 +133,7 @@ RESERVED = frozenset("""
     _saved _dret _stack _push _pop _ _acc _take _call _call_masked _call_method _binop _unop _getattr
     _acc_attr _getitem _acc_getitem _getitem_back _acc_item _rename_back _setitem _setitem_back
     _setattr _setattr_back _ghost _ghost_written _ghost_made _acc_neg
-    _shadow _wrote _is_real _ndarray _gout _matrices _np _add_item _add_items _F64 _rev _islice _acc_owned
+    _shadow _wrote _is_real _ndarray _gout _matrices _np _add_items _F64 _rev _islice _acc_owned
     _augassign _augassign_back _iterate _cell_ct _put_cell_ct _default_ct _dfree _stale _sin _cos _sinh _cosh _sqrt
     _exp _log _copysign _LN2 _LN10 _TWO_OVER_SQRTPI _DEG _RAD _delitem _delitem_back
 """.split())
@@ -242,7 +242,7 @@ class CodeWriter:
 
 class Generator(ArrayStatements, CodeWriter):
     def __init__(self, fn: ast.FunctionDef, analysis: Analysis, resolve, filename, source_lines,
-                 rules, nondifferentiable):
+                 rules, nondifferentiable, recursion=None):
         self.fn = fn
         self.a = analysis
         self.resolve = resolve
@@ -347,7 +347,7 @@ class Generator(ArrayStatements, CodeWriter):
         self.needed_later = set(_names_in(fn))
         self.declared_adjoints: dict = {}  # adjoint name -> "scalar"|"value"
         self.try_depth = 0  # inside a try body, loops track how far their last pass got
-        self.recursion = None  # see generate()
+        self.recursion = recursion  # see generate()
         self.self_cells = ()
 
     # ------------------------------------------------------------ naming
@@ -856,11 +856,10 @@ class Generator(ArrayStatements, CodeWriter):
         if direct is not None:
             b.add(f"if {kept} is not None:", s.lineno)
             b.add(f"{cts} = {own_backward}({kept}, {g})[0]", s.lineno, 1)
-            for a, p in zip(call.args, self.a.params):
+            for k, (a, p) in enumerate(zip(call.args, self.a.params)):
                 if p in self.a.active:  # (an inactive parameter's cotangent is None)
-                    scalar = p in self.a.scalar
-                    self.contribute(b, s, a, f"{cts}[{self.a.params.index(p)}]",
-                                    scalar_ok=scalar and self.is_scalar(a), indent=1)
+                    self.contribute(b, s, a, f"{cts}[{k}]", indent=1,
+                                    scalar_ok=p in self.a.scalar and self.is_scalar(a))
             b.add(f"elif {pb} is not None:", s.lineno)
         else:
             b.add(f"if {pb} is not None:", s.lineno)
@@ -997,7 +996,7 @@ class Generator(ArrayStatements, CodeWriter):
             if self.is_active(value.value):
                 obj = value.value.id
                 self.need(obj)
-                b.add(f"_add_item({obj}, {value.slice.value}, {g})", s.lineno)
+                b.add(f"_add_items({obj}, ({value.slice.value},), ({g},))", s.lineno)
             return f, b
         f, b = _Lines(), _Lines()
         rec = self.fresh("rec")
@@ -1547,8 +1546,8 @@ def generate(fn: ast.FunctionDef, analysis: Analysis, resolve, filename: str, so
     specialization being generated: a call of ``function`` by its global name with
     arguments of those types and the same constant positions calls this very adjoint's
     forward and backward directly (no dispatcher, no pullback closure)."""
-    gen = Generator(fn, analysis, resolve, filename, source_lines, rules, nondifferentiable)
-    gen.recursion = recursion
+    gen = Generator(fn, analysis, resolve, filename, source_lines, rules, nondifferentiable,
+                    recursion)
     body = list(fn.body)
     ret = body.pop() if body and isinstance(body[-1], ast.Return) else None
     f_body, b_body = gen.block(body)

@@ -154,4 +154,6 @@ def test_direct_recursion_uses_one_frame_per_level():
 
     depth = sys.getrecursionlimit() // 2
     g = pg.grad(lambda x: descend(x, depth))(0.2)
-    assert math.isfinite(g)
+    h = 1e-6
+    fd = (descend(0.2 + h, depth) - descend(0.2 - h, depth)) / (2 * h)
+    assert math.isclose(g, fd, rel_tol=1e-6)

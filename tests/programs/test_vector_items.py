@@ -55,7 +55,7 @@ def test_other_kinds_of_arrays_through_the_same_plan():
     for p in (np.array([0.5, -2.0]), np.array([[0.5, 1.0], [2.0, -1.0]]),
               np.array([0.5, -2.0], dtype=np.float32), np.array([1.5, 3.0])):
         g = pg.grad(f)(p)
-        expected = 2.0 * p[::-1] if p.ndim == 1 else 2.0 * p[::-1]
+        expected = 2.0 * p[::-1]  # d sum(a * b) / da = b (items, or rows of p)
         assert g.dtype == p.dtype
         np.testing.assert_allclose(g, expected, rtol=1e-6)
     for p in (np.array([0.5, -2.0]), np.array([[0.5, 1.0], [2.0, -1.0]])):
