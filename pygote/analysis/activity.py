@@ -61,6 +61,7 @@ class Analysis:
     globals_read: set = field(default_factory=set)
     float_sequences: set = field(default_factory=set)  # lists/tuples of floats, unchanged
     real_vectors: set = field(default_factory=set)  # float64 vectors read item by item
+    known_free: frozenset = frozenset()  # free variables holding known constants
 
 
 def _names(node) -> list:
@@ -180,7 +181,8 @@ class _Collector(ast.NodeVisitor):
 def analyse(fn: ast.FunctionDef, free: list, scalar_params: set, resolve,
             nondifferentiable=lambda f: False, constant_params=frozenset(),
             free_active: bool = True, float_sequences=frozenset(),
-            self_function=None, real_vectors=frozenset()) -> Analysis:
+            self_function=None, real_vectors=frozenset(),
+            known_free=frozenset()) -> Analysis:
     """Activity and scalar types for normalized ``fn``.
 
     ``free`` are its free variables, ``scalar_params`` the parameters known to be real
@@ -199,13 +201,15 @@ def analyse(fn: ast.FunctionDef, free: list, scalar_params: set, resolve,
     with a constant integer index from one that is never rebound is a real number (a NumPy
     float64). The generated code checks them on entry (``Analysis.real_vectors``: those
     that items were read from).
+    ``known_free`` are free variables whose cells hold constants that ``resolve`` knows
+    (a tangent function's helpers): read as globals, never active.
     """
     params = _param_names(fn.args)
     c = _Collector()
     for s in fn.body:
         c.visit(s)
     assigned = {e[0] for e in c.edges}
-    local = set(params) | assigned | set(free)
+    local = set(params) | assigned | (set(free) - set(known_free))
     globals_read = {n for n in _names(fn) if n not in local}
 
     def resolve_global(name):
@@ -291,7 +295,7 @@ def analyse(fn: ast.FunctionDef, free: list, scalar_params: set, resolve,
                     if t in scalar and _vector_item(v, vectors)}
 
     # ---- activity: forward over assignments, backward over mutation and aliasing
-    active = (set(params) - set(constant_params)) | (set(free) if free_active else set())
+    active = (set(params) - set(constant_params)) | (set(free) - set(known_free) if free_active else set())
     mutated: set = set()
     changed = True
     while changed:
@@ -338,7 +342,7 @@ def analyse(fn: ast.FunctionDef, free: list, scalar_params: set, resolve,
         params=params, free=list(free), assigned=assigned, active=active & useful,
         scalar=scalar, loop_assigned=c.loop_assigned, assign_count=c.count,
         globals_read=globals_read, float_sequences=float_seqs,
-        real_vectors=vectors_read,
+        real_vectors=vectors_read, known_free=frozenset(known_free),
     )
 
 

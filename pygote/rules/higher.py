@@ -1600,7 +1600,7 @@ def fwd_zero(x):
 
 # runtime helpers the rules' forward functions call: they read types and make zeros
 for _plain_helper in (_t.defaults, _t.push_table, _t.pop_table, _t.is_mutable, _t._user,
-                      _values.is_differentiable, _values.contains_differentiable,
+                      _values.is_differentiable, _values.contains_differentiable, _values.is_real,
                       _values.zeros_like):
     nondifferentiable(_plain_helper)
 

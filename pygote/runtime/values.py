@@ -260,8 +260,14 @@ def is_real(x) -> bool:
 
 
 def matrices(*xs) -> bool:
-    """Whether every value is a 2-D array (``@`` between them is a plain matrix product)."""
-    for x in xs:
-        if type(x) is not ndarray or x.ndim != 2:
+    """Whether the values, taken in pairs, are the operands of plain matrix products: both
+    arrays, a matrix times a matrix, a matrix times a vector or a vector times a matrix
+    (the lean path's backward of ``a @ c`` is then ``g @ c.T`` or an outer product)."""
+    for k in range(0, len(xs), 2):
+        a, c = xs[k], xs[k + 1]
+        if type(a) is not ndarray or type(c) is not ndarray:
+            return False
+        n, m = a.ndim, c.ndim
+        if not (n == 2 and m in (1, 2) or n == 1 and m == 2):
             return False
     return True

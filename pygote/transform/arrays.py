@@ -29,14 +29,14 @@ from collections import Counter
 
 import numpy as np
 
-__all__ = ["ArrayStatements"]
+__all__ = ["ArrayStatements", "UFUNC_DERIVATIVES"]
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _OPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.MatMult: "@"}
 _UNARY = {ast.USub: "-", ast.UAdd: "+"}
 # NumPy functions of one array: (derivative of the output in terms of the input "{x}" and
 # the output "{ans}", or None for "same as ..."; which of them it reads)
-_UFUNCS = {
+UFUNC_DERIVATIVES = {
     "exp": ("{ans}", "ans"),
     "tanh": ("(1.0 - {ans} * {ans})", "ans"),
     "log": ("1.0 / {x}", "x"),
@@ -243,7 +243,7 @@ class ArrayStatements:
             return None
         func = self.callee(call.func)
         name = getattr(func, "__name__", None)
-        if (name in _UFUNCS or name == "sum") and func is getattr(np, name):
+        if (name in UFUNC_DERIVATIVES or name == "sum") and func is getattr(np, name):
             return name
         return None
 
@@ -413,7 +413,7 @@ class ArrayStatements:
                 if self._grad_wanted(arg) and self._ufunc(v) == "sum":  # every item: g
                     send(arg, f"_np.broadcast_to({g}, _np.shape({saved_value(arg)}))")
                 elif self._grad_wanted(arg):
-                    form, reads = _UFUNCS[self._ufunc(v)]
+                    form, reads = UFUNC_DERIVATIVES[self._ufunc(v)]
                     if reads == "ans":
                         form = form.format(ans=self._saved_result(y, fast_name, saved))
                     else:
@@ -429,10 +429,13 @@ class ArrayStatements:
                     send(a, g)
                     send(c, f"-{g}")
                 elif sym == "@":
+                    # (a matrix or a vector on either side: see values.matrices)
                     if self._grad_wanted(a):
-                        send(a, f"{g} @ {saved_value(c)}.T")
+                        sc = saved_value(c)
+                        send(a, f"({g} @ {sc}.T if {sc}.ndim == 2 else _np.outer({g}, {sc}))")
                     if self._grad_wanted(c):
-                        send(c, f"{saved_value(a)}.T @ {g}")
+                        sa = saved_value(a)
+                        send(c, f"({sa}.T @ {g} if {sa}.ndim == 2 else _np.outer({sa}, {g}))")
                 elif sym == "*":
                     if self._grad_wanted(a):
                         send(a, f"{g} * {saved_value(c)}")

@@ -273,13 +273,16 @@ def transform(fn, arg_types=(), kwarg_names=(), nargs=None, constant=(), top=Fal
     src = get_source(fn)
     node = _normalize(src.node, src.filename)
     src = _WithNormalized(src, node)
+    # a tangent function's cells of generator constants are known values, not captures
+    known = GENERATED_CONSTANTS.get(fn.__code__, ())
     free = list(fn.__code__.co_freevars)
     params = _params(node.args)
     scalar_params, float_sequences, constant_params, resolve, real_vectors = _specialization(
         fn, node, arg_types, kwarg_names, nargs, constant)
     analysis = analyse(node, free, scalar_params, resolve, _is_nondifferentiable,
                        constant_params, free_active=not top, float_sequences=float_sequences,
-                       self_function=fn, real_vectors=real_vectors)
+                       self_function=fn, real_vectors=real_vectors,
+                       known_free=frozenset(known) & set(free))
     gen = generate(node, analysis, resolve, src.filename, src.lines, RULES, _is_nondifferentiable,
                    _recursion(fn, node, arg_types, kwarg_names, nargs, constant_params))
     return _compile(fn, gen, src, params, analysis)
@@ -331,7 +334,14 @@ def _specialization(fn, node, arg_types, kwarg_names, nargs, constant):
     if isinstance(builtin_ns, types.ModuleType):
         builtin_ns = builtin_ns.__dict__
 
+    known = GENERATED_CONSTANTS.get(fn.__code__)
+    if known:
+        known = {n: c.cell_contents for n, c in zip(fn.__code__.co_freevars, fn.__closure__)
+                 if n in known}
+
     def resolve(name):
+        if known and name in known:
+            return known[name]
         if name in g:
             return g[name]
         return builtin_ns.get(name)
@@ -478,6 +488,7 @@ FORWARD_HELPERS = {
     "_sqrt": math.sqrt, "_exp": math.exp, "_log": math.log, "_copysign": math.copysign,
     "_LN2": math.log(2.0), "_LN10": math.log(10.0), "_TWO_OVER_SQRTPI": 2.0 / math.sqrt(math.pi),
     "_DEG": 180.0 / math.pi, "_RAD": math.pi / 180.0,
+    "_is_real": values.is_real, "_np": np,
 }
 assert set(FORWARD_HELPERS) <= FORWARD_RESERVED, set(FORWARD_HELPERS) - FORWARD_RESERVED
 
@@ -550,6 +561,10 @@ def transform_forward(fn, arg_types=(), kwarg_names=(), nargs=None, constant=())
 # its source reads (``live_names``), for ``tangent_cells``
 TANGENT_SOURCE: dict = {}
 LIVE_NAMES: dict = {}
+# code of a tangent function -> the names of its closure cells that hold the generator's
+# constants (its helpers, guarded globals...), never rebound: a transform of the tangent
+# function reads them as known values (a helper known nondifferentiable is called plainly)
+GENERATED_CONSTANTS: dict = {}
 
 
 def tangent_cells(code) -> dict:
@@ -592,6 +607,7 @@ def _compile_forward(fn, gen, src) -> Tangent:
     values = dict(FORWARD_HELPERS)
     values.update(gen.constants)
     entry.cells = {n: CellType(v) for n, v in values.items()}
+    GENERATED_CONSTANTS[entry.jvp_code] = frozenset(values)
     entry.code = fn.__code__
     entry.source = src
     entry.generated = gen

@@ -25,8 +25,11 @@ from __future__ import annotations
 import ast
 import operator
 
+import numpy as np
+
 from pygote.analysis.activity import Analysis
 from pygote.errors import DifferentiationError, where
+from pygote.transform.arrays import UFUNC_DERIVATIVES
 from pygote.transform.reverse import (
     _OP_SYMBOLS,
     CodeWriter,
@@ -45,7 +48,7 @@ FORWARD_RESERVED = frozenset("""
     _targs _tkw _fcall _fcall_method _fbinop _funop _fgetattr _fgetitem _fsetitem
     _fsetattr _fdelitem _faug _fiter _fstar _fstar_dict _fzero _fbind _stale _ _tmp
     _sin _cos _sinh _cosh _sqrt _exp _log _copysign _LN2 _LN10 _TWO_OVER_SQRTPI _DEG _RAD
-    _fpow _fdefaults
+    _fpow _fdefaults _is_real _np
 """.split())
 
 _OPERATOR_FUNCTIONS = {
@@ -280,7 +283,56 @@ class ForwardGenerator(CodeWriter):
                 else:
                     return self.dispatch_binop(s, y, sym, left, right)
             return self.scalar_assign(s, y, f"{a} {sym} {b}", tangent, operands=operands)
-        return self.dispatch_binop(s, y, sym, left, right)
+        general = self.dispatch_binop(s, y, sym, left, right)
+        tangent = self.array_binop_tangent(sym, left, right)
+        if tangent is None:
+            return general
+        return self.array_fast(s, y, f"{a} {sym} {b}", tangent, (left, right), general)
+
+    def array_binop_tangent(self, sym, left, right):
+        """The tangent of ``left sym right`` for real arrays and numbers, as NumPy code
+        reading ``{ans}`` (the result); None where the general helper must serve. Every
+        tangent made is a new array of the result's shape, as the forward runtime's are
+        (an operand alone on one side of ``+``/``-`` may be smaller: its tangent grows)."""
+        a, b = _atom(left), _atom(right)
+        da = self.tan(left.id) if self.is_active(left) else None
+        db = self.tan(right.id) if self.is_active(right) else None
+        if sym in ("+", "-"):
+            if da and db:
+                return f"{da} {sym} {db}"
+            x, dx, sign = (a, da, "+") if da else (b, db, sym)
+            return (f"{sign}{dx} if _np.shape({x}) == _np.shape({{ans}}) else "
+                    f"{sign}_np.broadcast_to({dx}, _np.shape({{ans}}))")
+        if sym in ("*", "@"):
+            return " + ".join(([f"{da} {sym} {b}"] if da else [])
+                              + ([f"{a} {sym} {db}"] if db else []))
+        if sym == "/":
+            quotient = f"{a} * {db} / ({b} * {b})"
+            if da:
+                return f"{da} / {b} - {quotient}" if db else f"{da} / {b}"
+            return f"-{quotient}"
+        if sym == "**" and not db and isinstance(right, ast.Constant) and \
+                type(right.value) in (int, float) and right.value not in (0, 1):
+            c = right.value
+            return f"2.0 * {a} * {da}" if c == 2 else f"{c!r} * {a} ** {c - 1!r} * {da}"
+        return None
+
+    def array_fast(self, s, y, primal, tangent, operands, general):
+        """``y = primal`` with its tangent inline when, at run time, every operand is a
+        real array or number and every active operand's tangent is there; else the
+        ``general`` code (an array's tangent may be ``None``: zero, or kept by identity in
+        the forward runtime's table, where the general helper looks it up)."""
+        checks = [f"_is_real({n.id})" for n in operands if isinstance(n, ast.Name)]
+        checks += [f"{self.tan(n.id)} is not None" for n in operands
+                   if self.is_active(n) and n.id not in self.a.scalar]
+        out = _Lines()
+        out.add(f"if {' and '.join(checks)}:", s.lineno)
+        names = {n.id for n in operands if isinstance(n, ast.Name)}
+        out.extend(self.scalar_assign(s, y, primal, tangent, uses_ans="{ans}" in tangent,
+                                      operands=names), 1)
+        out.add("else:", s.lineno)
+        out.extend(general, 1)
+        return out
 
     def dispatch_binop(self, s, y, sym, left, right):
         out = _Lines()
@@ -306,6 +358,8 @@ class ForwardGenerator(CodeWriter):
         op = self.const(_UNARY_FUNCTIONS[type(value.op)], "_op")
         out.add(f"{y}, {self.tan(y)} = _funop({op}, {_atom(x)}, {self.t(x)})", s.lineno)
         self.coerce(out, y, s.lineno)
+        if isinstance(value.op, ast.USub) and self.is_active(x):
+            return self.array_fast(s, y, f"-{_atom(x)}", f"-{self.tan(x.id)}", (x,), out)
         return out
 
     def a_Compare(self, s, y, value):
@@ -428,7 +482,28 @@ class ForwardGenerator(CodeWriter):
             out.add(f"{y}, {d} = _fcall({_atom(func)}, {args_t}, {targs_t}{rest})", s.lineno)
         if y in self.a.active:
             self.coerce(out, y, s.lineno)
+            fast = self.array_call(s, y, call, resolved, name, out)
+            if fast is not None:
+                return fast
         return out
+
+    def array_call(self, s, y, call, resolved, name, general):
+        """A NumPy function of one real array (``np.tanh(x)``, ``np.sum(x)``) with its
+        tangent inline (see array_fast), or None."""
+        if (resolved is None or call.keywords or len(call.args) != 1
+                or not self.is_active(call.args[0]) or getattr(np, name or "", None) is not resolved):
+            return None
+        x = call.args[0]
+        dx = self.tan(x.id)
+        if name == "sum":
+            code = f"_np.sum({dx})"
+        elif name in UFUNC_DERIVATIVES:
+            derivative = UFUNC_DERIVATIVES[name][0]
+            code = f"{dx} * " + derivative.format(x=_atom(x), ans="{ans}")
+        else:
+            return None
+        self.guard(call.func)
+        return self.array_fast(s, y, _atom(call), code, (x,), general)
 
     def s_AugAssign(self, s):
         target = s.target

@@ -256,7 +256,8 @@ class Generator(ArrayStatements, CodeWriter):
         self.const_ids: dict = {}
         self.guards: dict = {}  # global name -> constant name
         self.used_names = set(_names_in(fn)) | set(analysis.params) | set(analysis.free) | RESERVED
-        self.local = set(analysis.params) | analysis.assigned | set(analysis.free)
+        self.local = (set(analysis.params) | analysis.assigned
+                      | (set(analysis.free) - analysis.known_free))
         self.loop_depth = 0
         self.extra_loop_assigned: set = set()
         self.adjoint_names: dict = {}
