@@ -19,6 +19,7 @@ from pygote.errors import DifferentiationError
 from pygote.rules.registry import DERIVATIVES, NONDIFFERENTIABLE, REPLACEMENTS, RULES
 from pygote.transform.compile import adjoint_of as _adjoint_of
 from pygote.runtime import dispatch, journal, shadows
+from pygote.runtime.batched import Batched
 from pygote.runtime.shadows import attributes
 from pygote.runtime.structural import Structural
 from pygote.runtime.values import _OPAQUE, contains_differentiable, fit, zeros_like
@@ -78,6 +79,9 @@ def _gather(x, ct, memo):
             return None
         total = shadows.take(x, fit(ct, x))
         out = np.zeros_like(x) if total is None else fit(total, x)
+        if type(out) is Batched:  # (one gradient per member: runtime/batched.py)
+            memo[key] = out
+            return out
         if out.base is not None or not out.flags.writeable:
             # a broadcast or a view of something else: hand the user an array of their own
             out = np.array(out, copy=True)
@@ -131,6 +135,13 @@ def _check_inputs(f, args):
         )
 
 
+def _seed_of(f, y, part):
+    """The seed of the whole output, or of its item ``part`` (None for the others)."""
+    if part is None:
+        return _seed(f, y)
+    return tuple(_seed(f, y[k]) if k == part else None for k in range(len(y)))
+
+
 def _seed(f, y):
     """The cotangent 1 for a scalar real output, or an error that says what to use."""
     if type(y) is float or isinstance(y, (float, int)) and not isinstance(y, bool):
@@ -139,6 +150,8 @@ def _seed(f, y):
         np.asarray(y).dtype.type, np.floating
     ):
         return np.ones_like(y)
+    if type(y) is Batched and y.shape == () and y.dtype.kind == "f":
+        return 1.0  # (each member's: a batch of scalar outputs, runtime/batched.py)
     if isinstance(y, complex) or np.iscomplexobj(y):
         raise DifferentiationError(
             f"pg.gradient needs a real scalar output, but {_name(f)} returned a complex value. "
@@ -187,18 +200,20 @@ def withgradient(f: Callable, *args: Any, **kwargs: Any):
     return _value_and_gradients(f, args, kwargs)
 
 
-def _value_and_gradients(f, args, kwargs, constant=(), has_aux=False):
+def _value_and_gradients(f, args, kwargs, constant=(), has_aux=False, part=None):
     """Run ``f`` forward and backward from the seed 1; ``constant`` are argument positions
-    whose gradients are not wanted (they are specialized away)."""
+    whose gradients are not wanted (they are specialized away). With ``has_aux`` the
+    output is ``(value, aux)``; ``part=k`` differentiates item ``k`` of a tuple output
+    (a tangent function's ``(y, dy)``: ``part=1``)."""
+    if has_aux:
+        part = 0
     if (type(f) is not FunctionType or f in RULES or f in NONDIFFERENTIABLE
             or f.__code__ in DERIVATIVES or f in REPLACEMENTS):
         # callable objects, partials, functions with rules: through the dispatcher
         if not constant:
             _check_inputs(f, args)
         y, back = pullback(f, *args, **kwargs)
-        if has_aux:
-            return y, back((_seed(f, y[0]), None))
-        return y, back(_seed(f, y))
+        return y, back(_seed_of(f, y, part))
     adjoint = _adjoint_of(f, args, kwargs, constant, True)
     outer_journal = journal.current
     journal.current = entries = []
@@ -207,15 +222,12 @@ def _value_and_gradients(f, args, kwargs, constant=(), has_aux=False):
     except dispatch.StaleTransform:
         journal.current = outer_journal
         y, back = pullback(f, *args, **kwargs)
-        return y, back((_seed(f, y[0]), None) if has_aux else _seed(f, y))
+        return y, back(_seed_of(f, y, part))
     finally:
         journal.current = outer_journal
     if entries:
         journal.seal(entries)
-    if has_aux:
-        dy = (_seed(f, y[0]), None)
-    else:
-        dy = 1.0 if type(y) is float else _seed(f, y)
+    dy = 1.0 if type(y) is float and part is None else _seed_of(f, y, part)
     store = shadows.current
     nested = bool(store.shadows)  # inside another backward pass: a store of our own
     if nested:

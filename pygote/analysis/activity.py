@@ -182,7 +182,7 @@ def analyse(fn: ast.FunctionDef, free: list, scalar_params: set, resolve,
             nondifferentiable=lambda f: False, constant_params=frozenset(),
             free_active: bool = True, float_sequences=frozenset(),
             self_function=None, real_vectors=frozenset(),
-            known_free=frozenset()) -> Analysis:
+            known_free=frozenset(), keeps=None) -> Analysis:
     """Activity and scalar types for normalized ``fn``.
 
     ``free`` are its free variables, ``scalar_params`` the parameters known to be real
@@ -203,6 +203,8 @@ def analyse(fn: ast.FunctionDef, free: list, scalar_params: set, resolve,
     that items were read from).
     ``known_free`` are free variables whose cells hold constants that ``resolve`` knows
     (a tangent function's helpers): read as globals, never active.
+    ``keeps(func, name)`` tells that a call of ``func`` cannot write into the value of
+    parameter ``name`` (never rebound) given to it (its specialized type is known).
     """
     params = _param_names(fn.args)
     c = _Collector()
@@ -241,8 +243,18 @@ def analyse(fn: ast.FunctionDef, free: list, scalar_params: set, resolve,
     c.edges = [(t, [] if blocks(v) else r, a and not blocks(v), v) for t, r, a, v in c.edges]
     # a call may write into the objects it is given, except a math function or a builtin
     # that computes a number
+    def kept(name, call):  # (nor does its result alias it)
+        func = resolve_callee(call.func, resolve_global)
+        return (keeps is not None and func is not None and name in params
+                and name not in c.count and _safe(lambda f: keeps(f, name), func))
+
+    def may_write(name, call):
+        if resolve_callee(call.func, resolve_global) in SCALAR_FUNCTIONS:
+            return False
+        return not kept(name, call)
+
     c.mutations.extend((name, reads) for name, reads, call in c.call_arguments
-                       if resolve_callee(call.func, resolve_global) not in SCALAR_FUNCTIONS)
+                       if may_write(name, call))
 
     # an operator on an instance of a user class runs its dunder method, which may keep
     # or write into its operands (``self.last = other``) or return one of them: for
@@ -315,7 +327,8 @@ def analyse(fn: ast.FunctionDef, free: list, scalar_params: set, resolve,
         for target, reads, alias, value in c.edges:
             if alias and target in mutated:
                 for r in _alias_sources(value, reads):
-                    if r not in mutated and r in local:
+                    if r not in mutated and r in local and not (
+                            isinstance(value, ast.Call) and kept(r, value)):
                         mutated.add(r)
                         active.add(r)
                         changed = True

@@ -42,11 +42,13 @@ from __future__ import annotations
 import dataclasses
 import functools
 import operator
+import types
 
 import numpy as np
 
 from pygote.errors import DifferentiationError
 from pygote.rules.registry import (
+    REPLACEMENTS,
     DERIVATIVES,
     NONDIFFERENTIABLE,
     RULES,
@@ -1792,24 +1794,79 @@ def hvp(f, x, v):
 
 def hessian(f, argnums=0):
     """``f`` -> its Hessian with respect to argument ``argnums``, of shape
-    ``x.shape + x.shape``: one Hessian-vector product per entry of ``x``."""
+    ``x.shape + x.shape``: the Hessian-vector products of every unit direction, taken in
+    one pass with the directions batched (``runtime/batched.py``); where an operation
+    cannot keep the directions apart, one product per entry of ``x``."""
     def wrapped(*args, **kwargs):
         x = args[argnums]
         xa = np.asarray(x)
-        rows = []
-        for k in range(max(xa.size, 1)):
-            e = np.zeros(xa.shape, dtype=xa.dtype if np.issubdtype(xa.dtype, np.inexact)
-                         else float)
-            e.flat[k] = 1.0
-            direction = type(x)(e.reshape(()).item()) if isinstance(x, (float, complex)) else e
-            targs = [None] * len(args)
-            targs[argnums] = direction
-            g = directional_gradient(f, args, targs, kwargs or None, (argnums,))[argnums]
-            rows.append(np.asarray(g))
-        h = np.stack(rows).reshape(xa.shape + xa.shape)
+        dtype = xa.dtype if np.issubdtype(xa.dtype, np.inexact) else np.dtype(float)
+        h = None
+        if type(x) is np.ndarray and x.size > 1:
+            h = _batched_hessian(f, args, kwargs, argnums, x, dtype)
+        if h is None:
+            rows = []
+            for k in range(max(xa.size, 1)):
+                e = np.zeros(xa.shape, dtype=dtype)
+                e.flat[k] = 1.0
+                direction = type(x)(e.reshape(()).item()) if isinstance(x, (float, complex)) \
+                    else e
+                targs = [None] * len(args)
+                targs[argnums] = direction
+                g = directional_gradient(f, args, targs, kwargs or None, (argnums,))[argnums]
+                rows.append(np.asarray(g))
+            h = np.stack(rows).reshape(xa.shape + xa.shape)
         return h if h.ndim else h[()]
     wrapped.__name__ = f"hessian({getattr(f, '__name__', 'f')})"
     return wrapped
+
+
+def _batched_hessian(f, args, kwargs, argnums, x, dtype):
+    """All Hessian-vector products of the unit directions in one pass, or None when the
+    batch cannot be kept: an operation that cannot keep the directions apart raises
+    (``BatchingError``, or NumPy's error at a batch written into a plain array), and the
+    caller takes them one by one, the reference way (where a genuine error is raised
+    again). The pass gets copies of the array arguments: stopped half-way, it may have
+    written into them."""
+    from pygote.runtime.batched import Batched
+
+    n = x.size
+    directions = Batched(np.eye(n, dtype=dtype).reshape((n,) + x.shape))
+    args = tuple(a.copy() if type(a) is np.ndarray else a for a in args)
+    try:
+        g = _pinned_gradient(f, args, kwargs, argnums, directions)
+    except Exception:  # (see above)
+        return None
+    if type(g) is Batched:
+        rows = g.data
+    elif g is None:
+        rows = np.zeros((n,) + x.shape, dtype)
+    else:  # the same for every direction (a Hessian of zeros, in effect)
+        rows = np.broadcast_to(np.asarray(g), (n,) + x.shape)
+    return np.array(rows, dtype=dtype).reshape(x.shape + x.shape)
+
+
+def _pinned_gradient(f, args, kwargs, position, v):
+    """``directional_gradient`` with respect to argument ``position`` alone: the gradient
+    of the tangent output of ``f``'s tangent function, the other arguments constants of
+    its transform (no cotangent is made for them: a matrix beside the vector
+    differentiated costs nothing, and in a batch nothing of B times its size). The plain
+    path (``directional_gradient``) serves other callables."""
+    from pygote.api import _value_and_gradients
+    from pygote.transform.forward import TANGENT_PARAMS, TANGENT_PARAMS_DEFAULT
+
+    if type(f) is not types.FunctionType or kwargs or f.__code__ in DERIVATIVES \
+            or f in RULES or f in REPLACEMENTS or f in NONDIFFERENTIABLE:
+        targs = [None] * len(args)
+        targs[position] = v
+        return directional_gradient(f, args, targs, kwargs or None, (position,))[position]
+    constant = tuple(i for i in range(len(args)) if i != position)
+    jvp = _t.forward_hook(f, args, None, constant)
+    names = TANGENT_PARAMS.get(jvp.__code__, TANGENT_PARAMS_DEFAULT)
+    targs = tuple(own_tangent(v, args[i]) if i == position else None for i in range(len(args)))
+    _, grads = _value_and_gradients(jvp, args, {names[0]: targs, names[1]: None}, constant,
+                                    part=1)
+    return grads[position]
 
 
 def _meta(g):

@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from pygote.runtime.batched import Batched, BatchingError
 from pygote.rules.numpy_indexing import cotangent_like
 from pygote.rules.registry import (
-    deflinear, defjvp, defvjp, defvjp_all, dense_tangent, linear_jvp, with_array_args,
+    batched_call, deflinear, defjvp, defvjp, defvjp_all, dense_tangent, linear_jvp,
+    with_array_args,
 )
 
 __all__ = ["ATTRIBUTE_RULES", "undiagonal"]
@@ -61,6 +63,10 @@ def _by_layout(func, order_of):
         t = dense_tangent(tangents[0], x)
         if t is None:
             return None
+        if type(t) is Batched:  # (a batch of tangents: runtime/batched.py)
+            if order_of(args, kwargs) not in ("C", "F", "c", "f", None):
+                raise BatchingError(f"{func.__name__} in memory order")
+            return batched_call(func, t, args, kwargs)
         t = np.asarray(t)
         if order_of(args, kwargs) in ("C", "F", "c", "f", None) or _same_layout(t, x):
             return func(t, *args, **kwargs)

@@ -31,6 +31,8 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+from pygote.runtime.batched import Batched
+
 __all__ = [
     "Rule",
     "defvjp",
@@ -258,9 +260,36 @@ def linear_jvp(func: Any) -> Callable[..., Any]:
 
     def jvp(ans, tangents, x, *args, **kwargs):
         t = dense_tangent(tangents[0], x)
+        if type(t) is Batched:  # a batch of tangents (runtime/batched.py): kept as one
+            return batched_call(func, t, args, kwargs)
         return None if t is None else func(np.asarray(t), *args, **kwargs)
 
     return jvp
+
+
+def batched_call(func, t, args, kwargs):
+    """``func(t, *args, **kwargs)`` for batched ``t``: an ``ndarray`` method (which wants a
+    real array) as its NumPy function, which batches."""
+    import numpy as np
+
+    twin = _NUMPY_TWINS.get(func)
+    if twin is None:
+        return func(t, *args, **kwargs)
+    if func in (np.ndarray.reshape, np.ndarray.transpose) and len(args) > 1:
+        args = (args,)  # (x.reshape(2, 3) is np.reshape(x, (2, 3)))
+    return twin(t, *args, **kwargs)
+
+
+def _numpy_twins():
+    import numpy as np
+
+    a = np.ndarray
+    return {a.reshape: np.reshape, a.transpose: np.transpose, a.swapaxes: np.swapaxes,
+            a.ravel: np.ravel, a.flatten: np.ravel, a.squeeze: np.squeeze,
+            a.sum: np.sum, a.mean: np.mean, a.copy: np.copy}
+
+
+_NUMPY_TWINS = _numpy_twins()
 
 
 def bilinear_jvp(func: Any, n_args: int | None = None) -> Callable[..., Any]:

@@ -15,6 +15,7 @@ import numpy as np
 
 from pygote.rules.registry import rule_for
 from pygote.runtime import journal, shadows
+from pygote.runtime.batched import Batched, BatchingError
 from pygote.runtime.shadows import acc, is_mutable, peek, set_shadow, take
 from pygote.runtime.values import fit
 
@@ -36,7 +37,7 @@ _PLAIN_CONTAINERS = frozenset([ndarray, list, tuple, dict, str, range])
 def getitem(x, index):
     """``x[index]``; user classes' ``__getitem__`` is differentiated through its source."""
     t = type(x)
-    if t in _PLAIN_CONTAINERS or isinstance(x, (tuple, list, dict, ndarray)):
+    if t in _PLAIN_CONTAINERS or t is Batched or isinstance(x, (tuple, list, dict, ndarray)):
         return x[index], None
     method = getattr(t, "__getitem__", None)
     if method is None or not hasattr(method, "__code__"):
@@ -58,6 +59,9 @@ def acc_getitem(x, dx, index, g, record=None):
         if not issubclass(x.dtype.type, np.inexact):
             return dx
         shadow = shadows.array_shadow(x, create=True)
+        if type(g) is Batched and type(shadow) is not Batched:  # (see shadows.batch_shadow)
+            shadows.batch_shadow(x, g)
+            shadow = shadows.array_shadow(x, create=True)
         if _has_array_index(index):
             np.add.at(shadow, index, fit(g, np.empty(np.shape(x[index]), x.dtype))
                       if np.iscomplexobj(g) and not np.iscomplexobj(x) else g)
@@ -92,6 +96,14 @@ def acc_getitem(x, dx, index, g, record=None):
             entry[1] = {}
         entry[1][index] = _acc_slot(x[index], entry[1].get(index), g)
         return dx
+    if t is Batched:  # the members' cotangents, scattered (runtime/batched.py)
+        whole = Batched(np.zeros_like(x.data)) if type(g) is Batched else \
+            np.zeros(x.shape, x.dtype)
+        if _has_array_index(index):
+            np.add.at(whole, index, g)
+        else:
+            whole[index] += g
+        return acc(x, dx, whole)
     return dx
 
 
@@ -178,6 +190,8 @@ def setitem(x, index, v):
         return old
     if t is dict or isinstance(x, dict):
         old = x.get(index, _MISSING)
+    elif t is Batched:  # (reverse mode keeps no record of its writes)
+        raise BatchingError("reverse mode over a write into a batched value")
     else:
         old = x[index]
     x[index] = v
@@ -395,8 +409,9 @@ def augassign(symbol, y, v):
         if journal.current is not None:
             journal.current.append((list.extend, (y, y[n:])))
         return y, _ListExtend(n)
-    if t is float or t is int or t is complex or t is tuple or isinstance(y, (np.generic, ndarray)):
-        ans = pure(y, v)
+    if t is float or t is int or t is complex or t is tuple or t is Batched or \
+            isinstance(y, (np.generic, ndarray)):
+        ans = pure(y, v)  # (a batched value: rebound, as reverse mode sees it)
         return ans, _Rebind(pure, y, ans, v)
     method = getattr(t, "__i" + pure.__name__.strip("_") + "__", None)
     if method is not None and hasattr(method, "__code__"):

@@ -23,6 +23,7 @@ import numpy as np
 from pygote.errors import DifferentiationError, where
 from pygote.rules.registry import DERIVATIVES, NONDIFFERENTIABLE, ON_CHANGE, REPLACEMENTS, RULES
 from pygote.runtime import inplace, journal
+from pygote.runtime.batched import Batched
 from pygote.runtime.shadows import acc, peek, stand_in, take
 from pygote.runtime.values import contains_differentiable
 
@@ -793,7 +794,8 @@ def _no_rule(f, args, kwargs):
 # ---------------------------------------------------------------- operators of user classes
 
 _NUMERIC = frozenset([float, int, bool, complex, np.ndarray, np.float64, np.float32,
-                      np.complex128, np.complex64, np.int64, np.bool_, list, tuple, str])
+                      np.complex128, np.complex64, np.int64, np.bool_, list, tuple, str,
+                      Batched])
 
 _BINARY_DUNDERS = {
     "+": ("__add__", "__radd__"), "-": ("__sub__", "__rsub__"), "*": ("__mul__", "__rmul__"),

@@ -25,7 +25,8 @@ import types
 
 import numpy as np
 
-from pygote.runtime.values import add, fit
+from pygote.runtime.batched import Batched, BatchingError, fit_batched
+from pygote.runtime.values import add, fit, unbroadcast
 
 __all__ = ["Store", "current", "push_store", "pop_store", "acc", "take", "is_mutable", "ghost",
            "ghost_written", "ghost_made", "stand_in"]
@@ -144,6 +145,12 @@ def acc(x, dx, g):
         entry = _entry(x, None)
         entry[1] = add(entry[1], g)
         return dx
+    if t is Batched:  # its members' cotangents, by identity as an array's
+        g = fit_batched(g, x.shape, x.dtype, x.dtype.kind != "c", True) if type(g) is Batched \
+            else unbroadcast(np.asarray(g), x.shape)
+        entry = _entry(x, None)
+        entry[1] = add(entry[1], g)
+        return dx
     if is_mutable(x):
         _acc_object(x, g)
         return dx
@@ -190,17 +197,20 @@ def _acc_array(x, g, owned=False):
             # the user's dy), so it is never written in place; the first accumulation
             # makes an owned array
             shadows[id(x)] = [x, g, owned]
-        elif entry[2]:
+        elif entry[2] and type(g) is ndarray:
             entry[1] += g
-        elif owned:  # (g is ours: add the borrowed shadow into it)
+        elif owned and type(entry[1]) is ndarray:  # (g is ours: add the shadow into it)
             g += entry[1]
             entry[1] = g
             entry[2] = True
-        else:
+        else:  # (also a batched cotangent: see runtime/batched.py)
             entry[1] = entry[1] + g
             entry[2] = True
         return
     region = array_shadow(x, create=True)
+    if type(g) is Batched and type(region) is not Batched:  # (see batch_shadow)
+        batch_shadow(x, g)
+        region = array_shadow(x, create=True)
     region += g
 
 
@@ -247,14 +257,38 @@ def array_shadow(x, create: bool):
             return None
         entry = shadows[id(root)] = [root, np.zeros_like(root), True]
     elif not entry[2]:  # callers write into what they get: own it first
-        entry[1] = np.array(entry[1], dtype=root.dtype, copy=True)
+        entry[1] = entry[1].copy() if type(entry[1]) is Batched else \
+            np.array(entry[1], dtype=root.dtype, copy=True)
         entry[2] = True
     if root is x:
         return entry[1]
     offset = x.__array_interface__["data"][0] - root.__array_interface__["data"][0]
+    if type(entry[1]) is Batched:  # the same view of every member (see batch_shadow)
+        data = entry[1].data
+        return Batched(np.ndarray(data.shape[:1] + x.shape, x.dtype, buffer=data,
+                                  offset=offset, strides=data.strides[:1] + x.strides))
     region = np.ndarray(x.shape, x.dtype, buffer=entry[1], offset=offset, strides=x.strides)
     current.views[id(x)] = (x, entry, entry[1], region)
     return region
+
+
+def batch_shadow(x, g):
+    """Make the shadow of the array whose memory ndarray ``x`` views a ``Batched`` of as
+    many members as ``g`` (runtime/batched.py), each a copy of the shadow so far, laid out
+    as the array is (C order: its views' strides then hold for every member)."""
+    array_shadow(x, create=True)
+    root = _root(x) if x.base is not None else x
+    entry = current.shadows.get(id(root))
+    if entry is None or entry[0] is not root:
+        entry = current.shadows[id(x)]
+        root = x
+    if type(entry[1]) is Batched:
+        return
+    if root is not x and not root.flags.c_contiguous:
+        raise BatchingError("a batched cotangent for a view of a Fortran-ordered array")
+    size = g.data.shape[0]
+    entry[1] = Batched(np.array(np.broadcast_to(entry[1], (size,) + root.shape), order="C"))
+    entry[2] = True
 
 
 def writable_shadow(x):
@@ -442,7 +476,7 @@ def take(y, dy):
     shadow = entry[1]
     if t is list:
         shadow = [s if not is_mutable(v) else None for v, s in zip(y, shadow)]
-    elif t is not ndarray and t is not dict and t is not CellType and not isinstance(y, ndarray):
+    elif t is not dict and t is not CellType and t is not Batched and not isinstance(y, ndarray):
         from pygote.runtime.structural import Structural
 
         shadow = Structural(shadow, type(y))

@@ -29,6 +29,7 @@ import numpy as np
 from pygote.errors import DifferentiationError
 from pygote.rules.registry import DERIVATIVES, NONDIFFERENTIABLE, REPLACEMENTS, RULES
 from pygote.runtime.dispatch import StaleTransform
+from pygote.runtime.batched import Batched
 from pygote.runtime.shadows import _own_root, _root, attributes, is_mutable
 from pygote.runtime.values import fit_tangent, is_differentiable
 from pygote.transform.forward import TANGENT_PARAMS
@@ -141,6 +142,9 @@ def as_tangent(t, x):
     dtypes matching, Structural -> ObjectTangent)."""
     if t is None:
         return None
+    if type(t) is Batched:  # (a batch of directions: runtime/batched.py)
+        return fit_tangent(t, x).copy() if isinstance(x, (ndarray, float, np.generic)) else \
+            fit_tangent(t, x)
     if type(x) is float:
         return float(np.real(t))
     if isinstance(x, ndarray):
@@ -440,7 +444,8 @@ _BY_FUNCTION = {
     operator.rshift: ">>",
 }
 _NUMERIC = frozenset([float, int, bool, complex, ndarray, np.float64, np.float32,
-                      np.complex128, np.complex64, np.int64, np.bool_, list, tuple, str])
+                      np.complex128, np.complex64, np.int64, np.bool_, list, tuple, str,
+                      Batched])
 
 
 def _user(x) -> bool:

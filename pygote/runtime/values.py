@@ -11,7 +11,10 @@ import types
 
 import numpy as np
 
+from pygote.runtime.batched import Batched, fit_batched
+
 ndarray = np.ndarray
+_F64 = np.dtype(np.float64)
 _inexact = np.inexact
 _NUMBER_TYPES = (float, complex)
 _OPAQUE = (type, types.FunctionType, types.ModuleType, types.MethodType,
@@ -89,6 +92,8 @@ def fit(g, x):
             return float(g)
         if tg is ndarray:  # (the method: np.sum's dispatch costs more than a small sum)
             return float((g.real if g.dtype.kind == "c" else g).sum())
+        if tg is Batched:
+            return fit_batched(g, (), _F64, True, True)
         g = np.real(g) if np.iscomplexobj(g) else g
         return float(np.sum(g))
     if t is ndarray:
@@ -96,6 +101,8 @@ def fit(g, x):
         if not issubclass(dtype.type, _inexact):
             return None
         if type(g) is not ndarray or g.shape != x.shape:
+            if type(g) is Batched:
+                return fit_batched(g, x.shape, dtype, dtype.kind != "c", True)
             g = unbroadcast(np.asarray(g), x.shape)
         if g.dtype != dtype:
             if np.iscomplexobj(g) and not np.iscomplexobj(x):
@@ -108,6 +115,9 @@ def fit(g, x):
         tg = type(g)
         if tg is t:  # a NumPy scalar's cotangent of its own type
             return g
+        if tg is Batched:
+            inexact = issubclass(x.dtype.type, _inexact)
+            return fit_batched(g, (), x.dtype, x.dtype.kind != "c", True) if inexact else None
         if (tg is float or tg is np.float64) and t is not np.float32:
             # a real cotangent: as x's type (complex x: its real direction)
             return t(g) if issubclass(t, _inexact) else None
@@ -208,12 +218,16 @@ def fit_tangent(t, y):
             return t
         if tt is complex:
             return t.real
+        if tt is Batched:
+            return fit_batched(t, (), _F64, True, True)
         return float(np.real(t)) if np.ndim(t) == 0 else float(np.real(np.sum(t)))
     if ty is ndarray:
         dtype = y.dtype
         if not issubclass(dtype.type, _inexact):
             return None
         if type(t) is not ndarray or t.shape != y.shape:
+            if type(t) is Batched:
+                return fit_batched(t, y.shape, dtype, dtype.kind != "c", False)
             t = np.asarray(t)
             if t.shape != y.shape:
                 t = np.array(np.broadcast_to(t, y.shape))
@@ -227,6 +241,8 @@ def fit_tangent(t, y):
     if isinstance(y, np.generic):
         if not issubclass(y.dtype.type, _inexact):
             return None
+        if type(t) is Batched:
+            return fit_batched(t, (), y.dtype, y.dtype.kind != "c", True)
         if np.iscomplexobj(t) and not np.iscomplexobj(y):
             t = np.real(t)
         return y.dtype.type(t)

@@ -282,10 +282,29 @@ def transform(fn, arg_types=(), kwarg_names=(), nargs=None, constant=(), top=Fal
     analysis = analyse(node, free, scalar_params, resolve, _is_nondifferentiable,
                        constant_params, free_active=not top, float_sequences=float_sequences,
                        self_function=fn, real_vectors=real_vectors,
-                       known_free=frozenset(known) & set(free))
+                       known_free=frozenset(known) & set(free),
+                       keeps=_keeps(params, arg_types) if known else None)
     gen = generate(node, analysis, resolve, src.filename, src.lines, RULES, _is_nondifferentiable,
                    _recursion(fn, node, arg_types, kwarg_names, nargs, constant_params))
     return _compile(fn, gen, src, params, analysis)
+
+
+_NEVER_WRITE = (values.is_real, values.matrices)  # (they only look at their arguments)
+_PLAIN_TYPES = frozenset([np.ndarray, float, int, bool, complex, np.float64, np.float32])
+
+
+def _keeps(params, arg_types):
+    """For a tangent function's transform (``analyse(keeps=)``): the forward runtime's
+    operator helpers cannot write into a NumPy array or a number they are given (an
+    operator's dunder method could, of a user class), nor its type tests into anything."""
+    from pygote.runtime import tangents as forward_runtime
+
+    plain = {p for p, t in zip(params, arg_types) if t in _PLAIN_TYPES}
+    operators = (forward_runtime.binop, forward_runtime.unop)
+
+    def keeps(func, name):
+        return func in _NEVER_WRITE or (func in operators and name in plain)
+    return keeps
 
 
 def _recursion(fn, node, arg_types, kwarg_names, nargs, constant_params):
