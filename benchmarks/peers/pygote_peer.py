@@ -24,9 +24,10 @@ class Pygote:
         return Prepared(lambda: g(*args), flatten)
 
     def hessian(self, wl, args):
-        # reverse mode over forward mode: one Hessian-vector product per entry of x
+        # reverse mode over forward mode, every unit direction in one batched pass
         h = self.pg.hessian(wl.fn, argnums=wl.argnums[0])
-        return Prepared(lambda: h(*args), flatten, "pg.hessian (reverse over forward)")
+        return Prepared(lambda: h(*args), flatten,
+                        "pg.hessian (reverse over forward, directions batched)")
 
     def backward(self, wl, args):
         # pg.pullback runs the forward pass once; back(dy) may be called again and again.

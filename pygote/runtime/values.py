@@ -270,7 +270,7 @@ def is_real(x) -> bool:
     t = type(x)
     if t is float or t is int:
         return True
-    if t is ndarray:
+    if t is ndarray or t is Batched:  # (a batch of real arrays: runtime/batched.py)
         return x.dtype.kind == "f"
     return t is not bool and isinstance(x, _REAL_SCALARS)
 
