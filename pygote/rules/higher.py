@@ -1602,7 +1602,7 @@ def fwd_zero(x):
 
 # runtime helpers the rules' forward functions call: they read types and make zeros
 for _plain_helper in (_t.defaults, _t.push_table, _t.pop_table, _t.is_mutable, _t._user,
-                      _values.is_differentiable, _values.contains_differentiable, _values.is_real,
+                      _values.is_differentiable, _values.contains_differentiable, _values.all_real,
                       _values.zeros_like):
     nondifferentiable(_plain_helper)
 
@@ -1864,8 +1864,9 @@ def _pinned_gradient(f, args, kwargs, position, v):
     jvp = _t.forward_hook(f, args, None, constant)
     names = TANGENT_PARAMS.get(jvp.__code__, TANGENT_PARAMS_DEFAULT)
     targs = tuple(own_tangent(v, args[i]) if i == position else None for i in range(len(args)))
-    _, grads = _value_and_gradients(jvp, args, {names[0]: targs, names[1]: None}, constant,
-                                    part=1)
+    # (the directions are constants too: no cotangent is made for them)
+    _, grads = _value_and_gradients(jvp, args, {names[0]: targs, names[1]: None},
+                                    constant + names, part=1)
     return grads[position]
 
 

@@ -275,13 +275,23 @@ def is_real(x) -> bool:
     return t is not bool and isinstance(x, _REAL_SCALARS)
 
 
+def all_real(*xs) -> bool:
+    """Whether every value is a real number or an array of real floats (``None`` is not):
+    forward mode's inline tangents run then (``ForwardGenerator.array_fast``)."""
+    for x in xs:
+        if not is_real(x):
+            return False
+    return True
+
+
 def matrices(*xs) -> bool:
     """Whether the values, taken in pairs, are the operands of plain matrix products: both
     arrays, a matrix times a matrix, a matrix times a vector or a vector times a matrix
     (the lean path's backward of ``a @ c`` is then ``g @ c.T`` or an outer product)."""
     for k in range(0, len(xs), 2):
         a, c = xs[k], xs[k + 1]
-        if type(a) is not ndarray or type(c) is not ndarray:
+        if (type(a) is not ndarray and type(a) is not Batched or
+                type(c) is not ndarray and type(c) is not Batched):  # (batched.py)
             return False
         n, m = a.ndim, c.ndim
         if not (n == 2 and m in (1, 2) or n == 1 and m == 2):

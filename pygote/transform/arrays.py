@@ -46,6 +46,13 @@ UFUNC_DERIVATIVES = {
 }
 
 
+def _constant_power(v) -> bool:
+    """``x ** c`` for a number ``c`` other than 0 (``c x ** (c - 1)`` is its derivative)."""
+    return (isinstance(v, ast.BinOp) and isinstance(v.op, ast.Pow)
+            and isinstance(v.right, ast.Constant) and type(v.right.value) in (int, float)
+            and v.right.value != 0)
+
+
 def _is_atom(node) -> bool:
     return isinstance(node, ast.Name) or (
         isinstance(node, ast.Constant) and type(node.value) in (int, float))
@@ -226,6 +233,8 @@ class ArrayStatements:
 
     def _array_value(self, v) -> bool:
         if isinstance(v, ast.BinOp):
+            if _constant_power(v):
+                return isinstance(v.left, ast.Name)
             return type(v.op) in _OPS and _is_atom(v.left) and _is_atom(v.right)
         if isinstance(v, ast.UnaryOp):
             return type(v.op) in _UNARY and _is_atom(v.operand)
@@ -283,6 +292,8 @@ class ArrayStatements:
             return _atom(node)
 
         def expr(v):
+            if _constant_power(v):
+                return f"{val(v.left)} ** {v.right.value!r}"
             if isinstance(v, ast.BinOp):
                 return f"{val(v.left)} {_OPS[type(v.op)]} {val(v.right)}"
             if isinstance(v, ast.UnaryOp):
@@ -419,6 +430,11 @@ class ArrayStatements:
                     else:
                         form = form.format(x=saved_value(arg))
                     send(arg, f"{g} * {form}")
+            elif _constant_power(v):
+                if self._grad_wanted(v.left):
+                    p, base = v.right.value, saved_value(v.left)
+                    send(v.left, f"{g} * (2.0 * {base})" if p == 2 else
+                         f"{g} * ({p!r} * {base} ** {p - 1!r})")
             else:
                 sym = _OPS[type(v.op)]
                 a, c = v.left, v.right

@@ -289,7 +289,7 @@ def transform(fn, arg_types=(), kwarg_names=(), nargs=None, constant=(), top=Fal
     return _compile(fn, gen, src, params, analysis)
 
 
-_NEVER_WRITE = (values.is_real, values.matrices)  # (they only look at their arguments)
+_NEVER_WRITE = (values.all_real, values.matrices)  # (they only look at their arguments)
 _PLAIN_TYPES = frozenset([np.ndarray, float, int, bool, complex, np.float64, np.float32])
 
 
@@ -345,7 +345,9 @@ def _specialization(fn, node, arg_types, kwarg_names, nargs, constant):
         float_sequences |= {p for p in constant_params
                             if type(defaults[p]) in (list, tuple)
                             and type(_sequence_key(defaults[p])) is tuple}
-    constant_params |= {positional[i] for i in constant if i < len(positional)}
+    # (positions, and the names of keyword-only parameters: a tangent function's tangents)
+    constant_params |= {positional[i] if type(i) is int else i for i in constant
+                        if type(i) is str or i < len(positional)}
     # an integer argument carries no gradient (counters, sizes, recursion depths)
     constant_params |= {p for p, t in zip(positional, arg_types) if t is int or t is bool}
     g = fn.__globals__
@@ -507,7 +509,7 @@ FORWARD_HELPERS = {
     "_sqrt": math.sqrt, "_exp": math.exp, "_log": math.log, "_copysign": math.copysign,
     "_LN2": math.log(2.0), "_LN10": math.log(10.0), "_TWO_OVER_SQRTPI": 2.0 / math.sqrt(math.pi),
     "_DEG": 180.0 / math.pi, "_RAD": math.pi / 180.0,
-    "_is_real": values.is_real, "_np": np,
+    "_all_real": values.all_real, "_np": np,
 }
 assert set(FORWARD_HELPERS) <= FORWARD_RESERVED, set(FORWARD_HELPERS) - FORWARD_RESERVED
 

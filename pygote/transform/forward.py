@@ -48,7 +48,7 @@ FORWARD_RESERVED = frozenset("""
     _targs _tkw _fcall _fcall_method _fbinop _funop _fgetattr _fgetitem _fsetitem
     _fsetattr _fdelitem _faug _fiter _fstar _fstar_dict _fzero _fbind _stale _ _tmp
     _sin _cos _sinh _cosh _sqrt _exp _log _copysign _LN2 _LN10 _TWO_OVER_SQRTPI _DEG _RAD
-    _fpow _fdefaults _is_real _np
+    _fpow _fdefaults _all_real _np
 """.split())
 
 _OPERATOR_FUNCTIONS = {
@@ -322,11 +322,13 @@ class ForwardGenerator(CodeWriter):
         real array or number and every active operand's tangent is there; else the
         ``general`` code (an array's tangent may be ``None``: zero, or kept by identity in
         the forward runtime's table, where the general helper looks it up)."""
-        checks = [f"_is_real({n.id})" for n in operands if isinstance(n, ast.Name)]
-        checks += [f"{self.tan(n.id)} is not None" for n in operands
+        # (one call: a transform of this code then meets one plain call, not a chain of
+        # conditions; a tangent that is None is not real)
+        values = [n.id for n in operands if isinstance(n, ast.Name)]
+        values += [self.tan(n.id) for n in operands
                    if self.is_active(n) and n.id not in self.a.scalar]
         out = _Lines()
-        out.add(f"if {' and '.join(checks)}:", s.lineno)
+        out.add(f"if _all_real({', '.join(values)}):", s.lineno)
         names = {n.id for n in operands if isinstance(n, ast.Name)}
         out.extend(self.scalar_assign(s, y, primal, tangent, uses_ans="{ans}" in tangent,
                                       operands=names), 1)

@@ -45,6 +45,11 @@ def power_and_quotient(x, y):
     return np.sum(u * v) + np.sum(np.log(y) * -x)
 
 
+def powers(x):  # the lean path's constant powers (reverse) and the inline tangents
+    y = x ** 2 + x ** 3 - 2.0 * x ** 1 + np.abs(x) ** 0.5 + (x + 3.0) ** -1.5
+    return np.sum(y * x ** 4)
+
+
 def vector_times_matrix(x, b):
     return np.sum(np.tanh(x @ b))
 
@@ -69,6 +74,7 @@ CASES = [
     (grows, (V3, M)),
     (grows_then_reduced, (V3,)),
     (power_and_quotient, (V3, np.abs(V3) + 0.5)),
+    (powers, (V3,)),
     (vector_times_matrix, (V4, A)),
     (matrix_times_vector, (A, V3)),
     (written_after, (V3,)),
