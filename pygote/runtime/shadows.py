@@ -265,6 +265,11 @@ def array_shadow(x, create: bool):
     offset = x.__array_interface__["data"][0] - root.__array_interface__["data"][0]
     if type(entry[1]) is Batched:  # the same view of every member (see batch_shadow)
         data = entry[1].data
+        if not root.flags.c_contiguous:  # (members are laid out in C order)
+            raise BatchingError("a batched cotangent for a view of a Fortran-ordered array")
+        if not data.flags.c_contiguous:  # (a sum may have come laid out otherwise)
+            data = np.ascontiguousarray(data)
+            entry[1] = Batched(data)
         return Batched(np.ndarray(data.shape[:1] + x.shape, x.dtype, buffer=data,
                                   offset=offset, strides=data.strides[:1] + x.strides))
     region = np.ndarray(x.shape, x.dtype, buffer=entry[1], offset=offset, strides=x.strides)
@@ -284,8 +289,6 @@ def batch_shadow(x, g):
         root = x
     if type(entry[1]) is Batched:
         return
-    if root is not x and not root.flags.c_contiguous:
-        raise BatchingError("a batched cotangent for a view of a Fortran-ordered array")
     size = g.data.shape[0]
     entry[1] = Batched(np.array(np.broadcast_to(entry[1], (size,) + root.shape), order="C"))
     entry[2] = True

@@ -259,61 +259,48 @@ class ForwardGenerator(CodeWriter):
         operands = {n.id for n in (left, right) if isinstance(n, ast.Name)}
         if (y in self.a.scalar and self.is_scalar(left) and self.is_scalar(right)
                 and sym in ("+", "-", "*", "/", "**")):
-            da = self.tan(left.id) if self.is_active(left) else None
-            db = self.tan(right.id) if self.is_active(right) else None
-            if sym in ("+", "-"):
-                terms = ([da] if da else []) + ([f"{sym} {db}" if sym == "-" else db] if db else [])
-                if sym == "-" and not da:
-                    tangent = f"-{db}"
-                else:
-                    tangent = " + ".join(terms) if sym == "+" else " ".join(terms)
-            elif sym == "*":
-                terms = ([f"{da} * {b}"] if da else []) + ([f"{a} * {db}"] if db else [])
-                tangent = " + ".join(terms)
-            elif sym == "/":
-                if da and db:
-                    tangent = f"({da} * {b} - {a} * {db}) / ({b} * {b})"
-                elif da:
-                    tangent = f"{da} / {b}"
-                else:
-                    tangent = f"-{a} * {db} / ({b} * {b})"
-            else:  # **
-                if db is None:
-                    tangent = f"{da} * {b} * {a} ** ({b} - 1)"
-                else:
-                    return self.dispatch_binop(s, y, sym, left, right)
+            tangent = self.binop_tangent(sym, left, right, arrays=False)
+            if tangent is None:
+                return self.dispatch_binop(s, y, sym, left, right)
             return self.scalar_assign(s, y, f"{a} {sym} {b}", tangent, operands=operands)
         general = self.dispatch_binop(s, y, sym, left, right)
-        tangent = self.array_binop_tangent(sym, left, right)
+        tangent = self.binop_tangent(sym, left, right, arrays=True)
         if tangent is None:
             return general
         return self.array_fast(s, y, f"{a} {sym} {b}", tangent, (left, right), general)
 
-    def array_binop_tangent(self, sym, left, right):
-        """The tangent of ``left sym right`` for real arrays and numbers, as NumPy code
-        reading ``{ans}`` (the result); None where the general helper must serve. Every
-        tangent made is a new array of the result's shape, as the forward runtime's are
-        (an operand alone on one side of ``+``/``-`` may be smaller: its tangent grows)."""
+    def binop_tangent(self, sym, left, right, arrays: bool):
+        """The tangent of ``left sym right`` as code, or None where a helper must serve:
+        for real numbers, or (``arrays``) for real arrays and numbers, where it may read
+        ``{ans}`` (the result) and every tangent made is a new array of the result's
+        shape, as the forward runtime's are (an operand alone on one side of ``+``/``-``
+        may be smaller than the result: its tangent grows)."""
         a, b = _atom(left), _atom(right)
         da = self.tan(left.id) if self.is_active(left) else None
         db = self.tan(right.id) if self.is_active(right) else None
         if sym in ("+", "-"):
             if da and db:
                 return f"{da} {sym} {db}"
-            x, dx, sign = (a, da, "+") if da else (b, db, sym)
+            x, dx, sign = (a, da, "") if da else (b, db, "-" if sym == "-" else "")
+            if not arrays:
+                return f"{sign}{dx}"
+            sign = sign or "+"
             return (f"{sign}{dx} if _np.shape({x}) == _np.shape({{ans}}) else "
                     f"{sign}_np.broadcast_to({dx}, _np.shape({{ans}}))")
-        if sym in ("*", "@"):
+        if sym == "*" or sym == "@" and arrays:
             return " + ".join(([f"{da} {sym} {b}"] if da else [])
                               + ([f"{a} {sym} {db}"] if db else []))
         if sym == "/":
-            quotient = f"{a} * {db} / ({b} * {b})"
-            if da:
-                return f"{da} / {b} - {quotient}" if db else f"{da} / {b}"
-            return f"-{quotient}"
-        if sym == "**" and not db and isinstance(right, ast.Constant) and \
-                type(right.value) in (int, float) and right.value not in (0, 1):
+            if da and db:
+                return f"({da} * {b} - {a} * {db}) / ({b} * {b})"
+            return f"{da} / {b}" if da else f"-{a} * {db} / ({b} * {b})"
+        if sym == "**" and db is None:
+            if not isinstance(right, ast.Constant):  # (a real number: see a_BinOp)
+                return None if arrays else f"{da} * {b} * {a} ** ({b} - 1)"
             c = right.value
+            if type(c) not in (int, float) or c == 0 and arrays:
+                return None
+            # (the exponent folded: the lean reverse path takes constant powers)
             return f"2.0 * {a} * {da}" if c == 2 else f"{c!r} * {a} ** {c - 1!r} * {da}"
         return None
 
