@@ -53,8 +53,10 @@ def pushforward(f: Callable, *args: Any, **kwargs: Any):
 
 
 def jacfwd(f: Callable, argnums=0) -> Callable:
-    """``f`` -> its Jacobian, of shape ``out.shape + in.shape`` (forward mode, column by
-    column: the better choice when inputs are fewer than outputs)."""
+    """``f`` -> its Jacobian, of shape ``out.shape + in.shape`` (forward mode: the better
+    choice when inputs are fewer than outputs). Every column in one pass, the unit
+    directions batched (``runtime/batched.py``); where an operation cannot keep them
+    apart, one pass per column."""
 
     @functools.wraps(f)
     def wrapped(*args, **kwargs):
@@ -63,24 +65,55 @@ def jacfwd(f: Callable, argnums=0) -> Callable:
         for i in wanted:
             x = args[i]
             xa = np.asarray(x)
-            columns = []
-            y = None
-            for k in range(max(xa.size, 1)):
-                e = np.zeros(xa.shape, dtype=xa.dtype if np.issubdtype(xa.dtype, np.inexact)
-                             else float)
-                e.flat[k] = 1.0
-                direction = type(x)(e.reshape(()).item()) if isinstance(x, (float, complex)) \
-                    else e
-                tangents = [None] * len(args)
-                tangents[i] = direction
-                y, dy = _run(f, args, tangents, kwargs or None)
-                columns.append(np.asarray(dy))
-            ya = np.asarray(y)
-            jac = np.stack(columns, axis=-1).reshape(ya.shape + xa.shape)
+            dtype = xa.dtype if np.issubdtype(xa.dtype, np.inexact) else np.dtype(float)
+            jac = None
+            if type(x) is np.ndarray and x.size > 1:
+                jac = _batched_jacobian(f, args, kwargs, i, x, dtype)
+            if jac is None:
+                columns = []
+                y = None
+                for k in range(max(xa.size, 1)):
+                    e = np.zeros(xa.shape, dtype=dtype)
+                    e.flat[k] = 1.0
+                    direction = type(x)(e.reshape(()).item()) \
+                        if isinstance(x, (float, complex)) else e
+                    tangents = [None] * len(args)
+                    tangents[i] = direction
+                    y, dy = _run(f, args, tangents, kwargs or None)
+                    columns.append(np.asarray(dy))
+                ya = np.asarray(y)
+                jac = np.stack(columns, axis=-1).reshape(ya.shape + xa.shape)
             out.append(jac if jac.ndim else jac[()])
         return out[0] if isinstance(argnums, int) else tuple(out)
 
     return wrapped
+
+
+def _batched_jacobian(f, args, kwargs, i, x, dtype):
+    """The Jacobian's columns in one forward pass with the unit directions batched, or
+    None when the batch cannot be kept: an operation that cannot keep the directions
+    apart raises (``BatchingError``, or NumPy's error at a batch written into a plain
+    array), and the caller takes them one by one, the reference way (where a genuine
+    error is raised again). The pass gets copies of the array arguments: stopped
+    half-way, it may have written into them."""
+    from pygote.runtime.batched import Batched
+
+    n = x.size
+    tangents = [None] * len(args)
+    tangents[i] = Batched(np.eye(n, dtype=dtype).reshape((n,) + x.shape))
+    args = tuple(a.copy() if type(a) is np.ndarray else a for a in args)
+    try:
+        y, dy = _run(f, args, tangents, kwargs or None)
+    except Exception:  # (see above)
+        return None
+    ya = np.asarray(y)
+    if type(dy) is Batched and dy.shape == ya.shape:
+        columns = dy.data
+    elif isinstance(dy, (np.ndarray, np.generic, float)) and np.shape(dy) == ya.shape:
+        columns = np.broadcast_to(dy, (n,) + ya.shape)  # (the same for every direction)
+    else:
+        return None
+    return np.moveaxis(np.asarray(columns), 0, -1).reshape(ya.shape + x.shape)
 
 
 def show_jvp(f: Callable, *example_args: Any) -> str:

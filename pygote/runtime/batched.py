@@ -68,7 +68,7 @@ class Batched:
 
     def __iter__(self):
         for k in range(len(self)):
-            yield Batched(self.data[:, k])
+            yield self[k]
 
     def __repr__(self) -> str:
         return f"Batched({self.data!r})"
@@ -117,7 +117,12 @@ class Batched:
     def __getitem__(self, index):
         index = index if type(index) is tuple else (index,)
         if _basic(index):
-            return Batched(self.data[(slice(None),) + index])
+            item = self.data[(slice(None),) + index]
+            if item.ndim == 1 and Ellipsis not in index:
+                # a number of each member: a copy, as NumPy's a[0] of a vector is (a
+                # view would see later writes into the array)
+                item = item.copy()
+            return Batched(item)
         arrays = [k for k, i in enumerate(index) if not _basic((i,))]
         if all(type(i) is not Batched for i in index) and \
                 arrays == list(range(arrays[0], arrays[-1] + 1)):

@@ -521,6 +521,8 @@ def call(f, args, targs, kwargs=None, tkw=None, tf=None):
             dans = fit_tangent(rule.jvp(ans, targs, *args, **(kwargs or {})), ans)
             if type(dans) is ndarray:
                 dans = _owned(dans, ans, args, targs)
+            elif type(dans) is Batched:
+                dans = _owned_batch(dans, ans, args, targs)
             return ans, dans
         if f in _PROTOCOL and args and _user(args[0]):
             return _protocol(f, args, targs, kwargs)
@@ -621,6 +623,18 @@ def _owned(dans, ans, args, targs):
         if type(t) is ndarray and (t is troot or t.base is not None and _root(t) is troot):
             if type(ans) is ndarray and type(a) is ndarray and ans.base is not None and \
                     _root(ans) is (a if a.base is None else _root(a)):
+                return dans  # a view of the argument: its tangent is the same view
+            return dans.copy()
+    return dans
+
+
+def _owned_batch(dans, ans, args, targs):
+    """``_owned`` for a batch of tangents (runtime/batched.py): copied if it may share
+    memory with an argument's batch while ``ans`` is not a view of that argument."""
+    for a, t in zip(args, targs):
+        if type(t) is Batched and np.may_share_memory(dans.data, t.data):
+            if type(ans) is ndarray and type(a) is ndarray and ans.base is not None and \
+                    np.may_share_memory(ans, a):
                 return dans  # a view of the argument: its tangent is the same view
             return dans.copy()
     return dans

@@ -192,10 +192,12 @@ def adjoint_of(fn, args=(), kwargs=None, constant=(), top=False):
     if top and not kwargs:  # pg.gradient(f, x): one look-up by function
         last = _LAST.get(id(fn))
         if (last is not None and last[0] is fn and last[1] == raw and last[3] == constant
-                and fn.__defaults__ is last[2].code_defaults and last[2].code is fn.__code__
-                and (not last[4] or all(_sequence_key(args[i]) == k for i, k in last[4]))):
-            # (an array of another kind than the one specialized for: checked on entry)
-            return last[2]
+                and fn.__defaults__ is last[2].code_defaults and last[2].code is fn.__code__):
+            for i, k in last[4]:  # (float sequences: their items are checked again)
+                if _sequence_key(args[i]) != k:
+                    break
+            else:  # (an array of another kind than the one specialized for: checked on entry)
+                return last[2]
     code = fn.__code__
     # keyed by id: hashing a code object hashes its bytecode; the entry holds the code
     # object itself, so the id cannot be reused while the entry lives

@@ -87,6 +87,15 @@ def test_writes_into_a_batch():
     _check(write, ((2, 3), True))
 
 
+def test_an_item_is_a_number_not_a_view():
+    b = Batched(np.arange(6.0).reshape(2, 3))
+    item = b[0]
+    b[0] += 10.0
+    assert np.array_equal(item.data, [0.0, 3.0])
+    matrices = Batched(np.zeros((2, 2, 3)))
+    assert np.shares_memory(matrices[0].data, matrices.data)  # (a row is a view, as NumPy's)
+
+
 @pytest.mark.parametrize("convert", [float, bool, np.asarray, lambda b: b.item(),
                                      lambda b: np.array(b, copy=True)])
 def test_never_one_plain_value(convert):
