@@ -2,6 +2,8 @@
 (runtime/batched.py) and, where an operation cannot keep them apart, one pass per column.
 Both ways against finite differences; which way ran is checked too."""
 
+import math
+
 import numpy as np
 import pytest
 
@@ -41,6 +43,17 @@ def item_then_written(x):  # an item read out, then the array written: the item 
     return a * x
 
 
+def _doubled(a):
+    a += a  # (a number: rebound, the caller's tangent untouched)
+    return a + a
+
+
+def number_given_away(x):  # found by random programs: the callee's += reached v's tangent
+    v = math.sin(x[0])
+    _doubled(v)
+    return x * x + v
+
+
 def scalar_out(x):
     return np.sum(np.log1p(x * x)) * x[0]
 
@@ -74,7 +87,9 @@ def passes(monkeypatch):
     (matrix_in, RNG.standard_normal((3, 3))),
     (scalar_out, RNG.standard_normal(4)),
     (item_then_written, RNG.standard_normal(3)),
-], ids=["layer", "views_and_items", "matrix_in", "scalar_out", "item_then_written"])
+    (number_given_away, RNG.standard_normal(3)),
+], ids=["layer", "views_and_items", "matrix_in", "scalar_out", "item_then_written",
+        "number_given_away"])
 def test_one_pass(f, x, passes):
     jac = pg.jacfwd(f)(x)
     np.testing.assert_allclose(jac, fd_jacobian(f, x), rtol=1e-6, atol=1e-8)

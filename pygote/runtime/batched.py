@@ -81,6 +81,19 @@ class Batched:
     # ------------------------------------------------------------ NumPy protocols
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        if method == "__call__" and not kwargs and ufunc.signature is None:
+            # (the common case first: an elementwise operation of one or two operands)
+            if len(inputs) == 1:
+                return Batched(ufunc(self.data))
+            if len(inputs) == 2:
+                a, b = inputs
+                ta, tb = type(a) is Batched, type(b) is Batched
+                if ta and tb and a.data.ndim == b.data.ndim:
+                    return _wrap(ufunc(a.data, b.data))
+                if ta and not tb and a.data.ndim > np.ndim(b):
+                    return _wrap(ufunc(a.data, b))
+                if tb and not ta and b.data.ndim > np.ndim(a):
+                    return _wrap(ufunc(a, b.data))
         out = kwargs.get("out")
         if out is not None:
             if not all(type(o) is Batched for o in out):
@@ -217,17 +230,9 @@ class Batched:
     def __le__(self, o): return np.less_equal(self, o)  # noqa: E704
     def __gt__(self, o): return np.greater(self, o)  # noqa: E704
     def __ge__(self, o): return np.greater_equal(self, o)  # noqa: E704
-    def __iadd__(self, o): return self._inplace(np.add, o)  # noqa: E704
-    def __isub__(self, o): return self._inplace(np.subtract, o)  # noqa: E704
-    def __imul__(self, o): return self._inplace(np.multiply, o)  # noqa: E704
-    def __itruediv__(self, o): return self._inplace(np.true_divide, o)  # noqa: E704
-
-    def _inplace(self, ufunc, other):
-        result = ufunc(self, other)
-        if result.data.shape == self.data.shape:
-            self.data[...] = result.data
-            return self
-        return result
+    # (no in-place operators: ``b += c`` rebinds ``b``, as for a number. Generated code
+    # writes ``_dx += g`` for the derivative of a number, which may be a batch shared with
+    # another name; a write into a batch in place is spelled ``b[...] = ...``)
 
 
 # ---------------------------------------------------------------- fitting to a value

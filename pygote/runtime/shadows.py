@@ -211,7 +211,10 @@ def _acc_array(x, g, owned=False):
     if type(g) is Batched and type(region) is not Batched:  # (see batch_shadow)
         batch_shadow(x, g)
         region = array_shadow(x, create=True)
-    region += g
+    if type(region) is Batched:  # (in place: a batch's += rebinds, see batched.py)
+        region[...] = region + g
+    else:
+        region += g
 
 
 # ---------------------------------------------------------------- arrays and their views
