@@ -57,6 +57,7 @@ def jacfwd(f: Callable, argnums=0) -> Callable:
     choice when inputs are fewer than outputs). Every column in one pass, the unit
     directions batched (``runtime/batched.py``); where an operation cannot keep them
     apart, one pass per column."""
+    from pygote.runtime.batched import attempt, unit_batch, unit_directions
 
     @functools.wraps(f)
     def wrapped(*args, **kwargs):
@@ -68,49 +69,35 @@ def jacfwd(f: Callable, argnums=0) -> Callable:
             dtype = xa.dtype if np.issubdtype(xa.dtype, np.inexact) else np.dtype(float)
             jac = None
             if type(x) is np.ndarray and x.size > 1:
-                jac = _batched_jacobian(f, args, kwargs, i, x, dtype)
+                batch = [None] * len(args)
+                batch[i] = unit_batch(x, dtype)
+                done, ran = attempt(lambda a, t=batch: _run(f, a, t, kwargs or None), args)
+                jac = _batched_columns(*ran, x) if done else None
             if jac is None:
                 columns = []
                 y = None
-                for k in range(max(xa.size, 1)):
-                    e = np.zeros(xa.shape, dtype=dtype)
-                    e.flat[k] = 1.0
-                    direction = type(x)(e.reshape(()).item()) \
-                        if isinstance(x, (float, complex)) else e
+                for direction in unit_directions(x, dtype):
                     tangents = [None] * len(args)
                     tangents[i] = direction
                     y, dy = _run(f, args, tangents, kwargs or None)
                     columns.append(np.asarray(dy))
-                ya = np.asarray(y)
-                jac = np.stack(columns, axis=-1).reshape(ya.shape + xa.shape)
+                jac = np.stack(columns, axis=-1).reshape(np.shape(y) + xa.shape)
             out.append(jac if jac.ndim else jac[()])
         return out[0] if isinstance(argnums, int) else tuple(out)
 
     return wrapped
 
 
-def _batched_jacobian(f, args, kwargs, i, x, dtype):
-    """The Jacobian's columns in one forward pass with the unit directions batched, or
-    None when the batch cannot be kept: an operation that cannot keep the directions
-    apart raises (``BatchingError``, or NumPy's error at a batch written into a plain
-    array), and the caller takes them one by one, the reference way (where a genuine
-    error is raised again). The pass gets copies of the array arguments: stopped
-    half-way, it may have written into them."""
+def _batched_columns(y, dy, x):
+    """The Jacobian from one forward pass with the unit directions batched (``dy``), or
+    None when its tangent is not one batch of the output's shape."""
     from pygote.runtime.batched import Batched
 
-    n = x.size
-    tangents = [None] * len(args)
-    tangents[i] = Batched(np.eye(n, dtype=dtype).reshape((n,) + x.shape))
-    args = tuple(a.copy() if type(a) is np.ndarray else a for a in args)
-    try:
-        y, dy = _run(f, args, tangents, kwargs or None)
-    except Exception:  # (see above)
-        return None
     ya = np.asarray(y)
     if type(dy) is Batched and dy.shape == ya.shape:
         columns = dy.data
     elif isinstance(dy, (np.ndarray, np.generic, float)) and np.shape(dy) == ya.shape:
-        columns = np.broadcast_to(dy, (n,) + ya.shape)  # (the same for every direction)
+        columns = np.broadcast_to(dy, (x.size,) + ya.shape)  # (the same for every column)
     else:
         return None
     return np.moveaxis(np.asarray(columns), 0, -1).reshape(ya.shape + x.shape)

@@ -3,14 +3,12 @@ operation cannot keep the directions apart, one Hessian-vector product per entry
 ways against closed forms and second differences; which way ran is checked too, so a
 change that silently loses the batch shows here."""
 
-import math
-
 import numpy as np
 import pytest
 
 import pygote as pg
 from pygote.rules import higher
-from tests.test_higher_order import fd_hessian
+from tests.test_higher_order import fd_hessian, loopy, rosenbrock
 
 RNG = np.random.default_rng(11)
 A = RNG.standard_normal((5, 4)) / 2
@@ -23,20 +21,6 @@ def tanh_squares(x, a):
 
 def quadratic_form(x, s):
     return x @ s @ x + np.exp(x[0]) * x[-1]
-
-
-def neighbours(x):  # views of x, read through slices
-    return np.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2)
-
-
-def items_in_a_loop(x):  # numbers read out of the vector, math functions, a branch
-    total = 0.0
-    for i in range(len(x)):
-        if x[i] > 0:
-            total = total + math.sin(x[i]) * x[i]
-        else:
-            total = total + x[i] ** 3
-    return total * x[0]
 
 
 def gathered(x):  # an index array, a reduction along an axis, a matrix argument
@@ -95,8 +79,8 @@ def test_quadratic_form_in_one_pass(loop_calls):
 
 
 @pytest.mark.parametrize("f, x", [
-    (neighbours, np.array([0.3, -0.2, 0.8, 1.1])),
-    (items_in_a_loop, np.array([0.5, -0.7, 1.2])),
+    (rosenbrock, np.array([0.3, -0.2, 0.8, 1.1])),  # views of x, read through slices
+    (loopy, np.array([0.5, -0.7, 1.2])),  # numbers read out of x, math functions, a branch
     (gathered, np.array([0.3, -0.4, 0.9, 0.2, 0.6, -1.1])),
 ], ids=["views", "items_in_a_loop", "gathered"])
 def test_programs_in_one_pass(f, x, loop_calls):

@@ -1797,46 +1797,34 @@ def hessian(f, argnums=0):
     ``x.shape + x.shape``: the Hessian-vector products of every unit direction, taken in
     one pass with the directions batched (``runtime/batched.py``); where an operation
     cannot keep the directions apart, one product per entry of ``x``."""
+    from pygote.runtime.batched import attempt, unit_batch, unit_directions
+
     def wrapped(*args, **kwargs):
         x = args[argnums]
         xa = np.asarray(x)
         dtype = xa.dtype if np.issubdtype(xa.dtype, np.inexact) else np.dtype(float)
-        h = None
         if type(x) is np.ndarray and x.size > 1:
-            h = _batched_hessian(f, args, kwargs, argnums, x, dtype)
-        if h is None:
-            rows = []
-            for k in range(max(xa.size, 1)):
-                e = np.zeros(xa.shape, dtype=dtype)
-                e.flat[k] = 1.0
-                direction = type(x)(e.reshape(()).item()) if isinstance(x, (float, complex)) \
-                    else e
-                targs = [None] * len(args)
-                targs[argnums] = direction
-                g = directional_gradient(f, args, targs, kwargs or None, (argnums,))[argnums]
-                rows.append(np.asarray(g))
-            h = np.stack(rows).reshape(xa.shape + xa.shape)
+            batch = unit_batch(x, dtype)
+            done, g = attempt(lambda a: _pinned_gradient(f, a, kwargs, argnums, batch), args)
+            if done:
+                return _batched_rows(g, x, dtype)
+        rows = []
+        for direction in unit_directions(x, dtype):
+            targs = [None] * len(args)
+            targs[argnums] = direction
+            g = directional_gradient(f, args, targs, kwargs or None, (argnums,))[argnums]
+            rows.append(np.asarray(g))
+        h = np.stack(rows).reshape(xa.shape + xa.shape)
         return h if h.ndim else h[()]
     wrapped.__name__ = f"hessian({getattr(f, '__name__', 'f')})"
     return wrapped
 
 
-def _batched_hessian(f, args, kwargs, argnums, x, dtype):
-    """All Hessian-vector products of the unit directions in one pass, or None when the
-    batch cannot be kept: an operation that cannot keep the directions apart raises
-    (``BatchingError``, or NumPy's error at a batch written into a plain array), and the
-    caller takes them one by one, the reference way (where a genuine error is raised
-    again). The pass gets copies of the array arguments: stopped half-way, it may have
-    written into them."""
+def _batched_rows(g, x, dtype):
+    """The Hessian from the batched gradient ``g`` of the unit directions' products."""
     from pygote.runtime.batched import Batched
 
     n = x.size
-    directions = Batched(np.eye(n, dtype=dtype).reshape((n,) + x.shape))
-    args = tuple(a.copy() if type(a) is np.ndarray else a for a in args)
-    try:
-        g = _pinned_gradient(f, args, kwargs, argnums, directions)
-    except Exception:  # (see above)
-        return None
     if type(g) is Batched:
         rows = g.data
     elif g is None:

@@ -26,7 +26,8 @@ import numpy as np
 
 from pygote.errors import DifferentiationError
 
-__all__ = ["Batched", "BatchingError", "batch_size"]
+__all__ = ["Batched", "BatchingError", "batch_size", "unit_directions", "unit_batch",
+           "attempt"]
 
 
 class BatchingError(DifferentiationError):
@@ -233,6 +234,36 @@ class Batched:
     # (no in-place operators: ``b += c`` rebinds ``b``, as for a number. Generated code
     # writes ``_dx += g`` for the derivative of a number, which may be a batch shared with
     # another name; a write into a batch in place is spelled ``b[...] = ...``)
+
+
+# ---------------------------------------------------------------- the callers' side
+
+
+def unit_directions(x, dtype):
+    """The unit directions of the entries of ``x``, one by one (a number's as a number)."""
+    xa = np.asarray(x)
+    for k in range(max(xa.size, 1)):
+        e = np.zeros(xa.shape, dtype=dtype)
+        e.flat[k] = 1.0
+        yield type(x)(e.reshape(()).item()) if isinstance(x, (float, complex)) else e
+
+
+def unit_batch(x, dtype):
+    """The unit directions of the entries of array ``x`` as one batch."""
+    return Batched(np.eye(x.size, dtype=dtype).reshape((x.size,) + x.shape))
+
+
+def attempt(run, args):
+    """``(True, run(args))``, or ``(False, None)`` when the pass could not keep its batch:
+    an operation that cannot keep the members apart raises (``BatchingError``, or NumPy's
+    own error at a batch written into a plain array), and the caller does the work one
+    member at a time, the reference way, where a genuine error is raised again. The pass
+    gets copies of the array arguments: stopped half-way, it may have written into them."""
+    args = tuple(a.copy() if type(a) is ndarray else a for a in args)
+    try:
+        return True, run(args)
+    except Exception:  # (see above)
+        return False, None
 
 
 # ---------------------------------------------------------------- fitting to a value
