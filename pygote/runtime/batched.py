@@ -231,6 +231,10 @@ class Batched:
     def __le__(self, o): return np.less_equal(self, o)  # noqa: E704
     def __gt__(self, o): return np.greater(self, o)  # noqa: E704
     def __ge__(self, o): return np.greater_equal(self, o)  # noqa: E704
+    # (elementwise, as arrays compare: ``if b == 0`` then refuses, never a silent False)
+    def __eq__(self, o): return np.equal(self, o)  # noqa: E704
+    def __ne__(self, o): return np.not_equal(self, o)  # noqa: E704
+    __hash__ = object.__hash__  # (shadows and tables hold batches by identity)
     # (no in-place operators: ``b += c`` rebinds ``b``, as for a number. Generated code
     # writes ``_dx += g`` for the derivative of a number, which may be a batch shared with
     # another name; a write into a batch in place is spelled ``b[...] = ...``)

@@ -97,7 +97,8 @@ def test_an_item_is_a_number_not_a_view():
 
 
 @pytest.mark.parametrize("convert", [float, bool, np.asarray, lambda b: b.item(),
-                                     lambda b: np.array(b, copy=True)])
+                                     lambda b: np.array(b, copy=True),
+                                     lambda b: bool(b == 0.0), lambda b: bool(b != 1.0)])
 def test_never_one_plain_value(convert):
     with pytest.raises(BatchingError):
         convert(Batched(np.ones((2, 1))[:, 0]))
