@@ -26,8 +26,8 @@ import numpy as np
 
 from pygote.errors import DifferentiationError
 
-__all__ = ["Batched", "BatchingError", "batch_size", "unit_directions", "unit_batch",
-           "attempt"]
+__all__ = ["Batched", "BatchingError", "unit_directions", "unit_batch", "attempt",
+           "fit_batched"]
 
 
 class BatchingError(DifferentiationError):
@@ -191,16 +191,16 @@ class Batched:
         return _transpose(self, axes[0] if len(axes) == 1 else (axes or None))
 
     def sum(self, axis=None, **kwargs):
-        return _reduction(np.sum)(self, axis=axis, **kwargs)
+        return _FUNCTIONS[np.sum](self, axis=axis, **kwargs)
 
     def mean(self, axis=None, **kwargs):
-        return _reduction(np.mean)(self, axis=axis, **kwargs)
+        return _FUNCTIONS[np.mean](self, axis=axis, **kwargs)
 
     def max(self, axis=None, **kwargs):
-        return _reduction(np.max)(self, axis=axis, **kwargs)
+        return _FUNCTIONS[np.max](self, axis=axis, **kwargs)
 
     def min(self, axis=None, **kwargs):
-        return _reduction(np.min)(self, axis=axis, **kwargs)
+        return _FUNCTIONS[np.min](self, axis=axis, **kwargs)
 
     def dot(self, other):
         return _dot(self, other)
@@ -275,24 +275,19 @@ def attempt(run, args):
 
 def fit_batched(g, shape, dtype, real: bool, reduce: bool):
     """Batched ``g`` made to fit members of ``shape`` and ``dtype`` (real if ``real``):
-    broadcasting undone by sums when ``reduce`` (a cotangent), else the member broadcast
-    to ``shape`` (a tangent, in memory of its own)."""
+    broadcasting undone by sums when ``reduce`` (a cotangent: ``values.unbroadcast`` with
+    the batch axis last, where it lines up with itself), else the member broadcast to
+    ``shape`` (a tangent, in memory of its own)."""
+    from pygote.runtime.values import unbroadcast
+
     data = g.data
     size = data.shape[0]
-    member = data.shape[1:]
-    if member != shape:
-        target = np.broadcast_shapes(member, shape)
-        if target != member:
-            data = np.broadcast_to(_lift(data, len(target)), (size,) + target)
+    if data.shape[1:] != shape:
         if reduce:
-            extra = len(target) - len(shape)
-            if extra:
-                data = data.sum(axis=tuple(range(1, extra + 1)))
-            axes = tuple(k + 1 for k, n in enumerate(shape) if n == 1 and data.shape[k + 1] != 1)
-            if axes:
-                data = data.sum(axis=axes, keepdims=True)
+            last = unbroadcast(np.moveaxis(data, 0, -1), shape + (size,))
+            data = np.moveaxis(last, -1, 0)
         else:
-            data = data.copy()
+            data = np.array(np.broadcast_to(_lift(data, len(shape)), (size,) + shape))
     if real and np.iscomplexobj(data):
         data = data.real
     if dtype is not None and data.dtype != dtype:
@@ -301,13 +296,6 @@ def fit_batched(g, shape, dtype, real: bool, reduce: bool):
 
 
 # ---------------------------------------------------------------- helpers
-
-
-def batch_size(*values) -> int | None:
-    for v in values:
-        if type(v) is Batched:
-            return v.data.shape[0]
-    return None
 
 
 def _wrap(result):
@@ -359,23 +347,9 @@ def _member(x, k):
     return x
 
 
-def _has_batched(x) -> bool:
-    if type(x) is Batched:
-        return True
-    if type(x) in (tuple, list):
-        return any(_has_batched(v) for v in x)
-    if type(x) is dict:
-        return any(_has_batched(v) for v in x.values())
-    return False
-
-
 def _per_member(func, args, kwargs):
     """``func`` called once per member, its results stacked (the fallback)."""
-    size = None
-    for v in list(args) + list(kwargs.values()):
-        size = _size_in(v)
-        if size is not None:
-            break
+    size = _size_in([args, kwargs])
     if size is None:
         return func(*args, **kwargs)
     results = [func(*_member(list(args), k), **_member(kwargs, k)) for k in range(size)]
@@ -461,12 +435,9 @@ def _dot(a, b):
 
 
 def _reduction(func):
-    def rule(x, axis=None, dtype=None, out=None, keepdims=False, **kwargs):
-        if type(x) is not Batched or out is not None:
-            return _per_member(func, (x,), dict(axis=axis, dtype=dtype, out=out,
-                                                keepdims=keepdims, **kwargs))
-        if dtype is not None:
-            kwargs["dtype"] = dtype
+    def rule(x, axis=None, keepdims=False, **kwargs):
+        if type(x) is not Batched or kwargs.get("out") is not None:
+            return _per_member(func, (x,), dict(axis=axis, keepdims=keepdims, **kwargs))
         return Batched(func(x.data, axis=_member_axes(axis, x.ndim), keepdims=keepdims,
                             **kwargs))
     return rule
@@ -534,7 +505,7 @@ def _copy(x, *args, **kwargs):
 def _stack_like(func):
     def rule(arrays, axis=0, **kwargs):
         arrays = list(arrays)
-        size = batch_size(*arrays)
+        size = _size_in(arrays)
         if size is None or kwargs.get("out") is not None:
             return _per_member(func, (arrays,), dict(axis=axis, **kwargs))
         ndim = max(a.ndim if type(a) is Batched else np.ndim(a) for a in arrays)

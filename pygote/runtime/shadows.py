@@ -248,21 +248,9 @@ def array_shadow(x, create: bool):
         if hit is not None and hit[0] is x and hit[1][1] is hit[2] and \
                 current.shadows.get(id(hit[1][0])) is hit[1]:
             return hit[3]
-        root = _root(x)
-    else:
-        root = x
-    if root is not x and (_own_root(x) or not (root.flags.c_contiguous or root.flags.f_contiguous)):
-        root = x
-    shadows = current.shadows
-    entry = shadows.get(id(root))
+    root, entry = _root_entry(x, create)
     if entry is None:
-        if not create:
-            return None
-        entry = shadows[id(root)] = [root, np.zeros_like(root), True]
-    elif not entry[2]:  # callers write into what they get: own it first
-        entry[1] = entry[1].copy() if type(entry[1]) is Batched else \
-            np.array(entry[1], dtype=root.dtype, copy=True)
-        entry[2] = True
+        return None
     if root is x:
         return entry[1]
     offset = x.__array_interface__["data"][0] - root.__array_interface__["data"][0]
@@ -280,16 +268,31 @@ def array_shadow(x, create: bool):
     return region
 
 
+def _root_entry(x, create: bool):
+    """``(root, its shadow entry)`` for ndarray ``x``: the array whose shadow ``x``'s is
+    a view of (``x`` itself where views cannot share one), and its entry, owned (callers
+    write into it), made of zeros if absent and ``create`` (else None)."""
+    root = _root(x) if x.base is not None else x
+    if root is not x and (_own_root(x) or not (root.flags.c_contiguous or root.flags.f_contiguous)):
+        root = x
+    shadows = current.shadows
+    entry = shadows.get(id(root))
+    if entry is None:
+        if not create:
+            return root, None
+        entry = shadows[id(root)] = [root, np.zeros_like(root), True]
+    elif not entry[2]:  # callers write into what they get: own it first
+        entry[1] = entry[1].copy() if type(entry[1]) is Batched else \
+            np.array(entry[1], dtype=root.dtype, copy=True)
+        entry[2] = True
+    return root, entry
+
+
 def batch_shadow(x, g):
     """Make the shadow of the array whose memory ndarray ``x`` views a ``Batched`` of as
     many members as ``g`` (runtime/batched.py), each a copy of the shadow so far, laid out
     as the array is (C order: its views' strides then hold for every member)."""
-    array_shadow(x, create=True)
-    root = _root(x) if x.base is not None else x
-    entry = current.shadows.get(id(root))
-    if entry is None or entry[0] is not root:
-        entry = current.shadows[id(x)]
-        root = x
+    root, entry = _root_entry(x, True)
     if type(entry[1]) is Batched:
         return
     size = g.data.shape[0]

@@ -5,7 +5,7 @@ turns a batch into one plain value silently."""
 import numpy as np
 import pytest
 
-from pygote.runtime.batched import Batched, BatchingError
+from pygote.runtime.batched import Batched, BatchingError, fit_batched
 
 RNG = np.random.default_rng(3)
 B = 4
@@ -109,3 +109,24 @@ def test_never_written_into_a_plain_array():
     with pytest.raises(BatchingError):
         plain += Batched(np.ones((2, 3)))
     assert np.all(plain == 0.0)
+
+
+@pytest.mark.parametrize("shape", [(3,), (1, 3), (2, 1), ()])
+def test_fit_a_cotangent_undoes_broadcasting_per_member(shape):
+    data = RNG.standard_normal((B, 2, 3))
+    got = fit_batched(Batched(data), shape, np.dtype(np.float64), True, True)
+    for k in range(B):  # each member as NumPy's broadcasting would have summed it
+        extra = tuple(range(2 - len(shape)))
+        want = data[k].sum(axis=extra) if extra else data[k]
+        axes = tuple(i for i, n in enumerate(shape) if n == 1 and want.shape[i] != 1)
+        want = want.sum(axis=axes, keepdims=True) if axes else want
+        np.testing.assert_allclose(got.data[k], np.reshape(want, shape))
+
+
+def test_fit_a_tangent_grows_it_into_memory_of_its_own():
+    data = RNG.standard_normal((B, 3))
+    got = fit_batched(Batched(data), (2, 3), np.dtype(np.float32), True, False)
+    assert got.data.shape == (B, 2, 3) and got.data.dtype == np.float32
+    assert not np.shares_memory(got.data, data)
+    np.testing.assert_allclose(got.data, np.broadcast_to(data[:, None, :], (B, 2, 3)),
+                               rtol=1e-6)
