@@ -438,7 +438,8 @@ def elementwise_grad(f: Callable, argnums=0) -> Callable:
 
 
 def show_adjoint(f: Callable, *example_args: Any) -> str:
-    """The generated forward and backward source of ``f``, with ``# line N:`` comments.
+    """The generated forward and backward source of ``f``, with ``# line N:`` comments
+    (and, for a function that calls itself, the pullback its recursive calls enter).
 
     Give example arguments to see the version specialized for them (scalar parameters get
     inline adjoints). The text is also printed.
@@ -453,7 +454,10 @@ def show_adjoint(f: Callable, *example_args: Any) -> str:
     gen = adjoint.generated
     lines = adjoint.source.lines
     out = []
-    for text, origin in ((gen.forward, gen.forward_lines), (gen.backward, gen.backward_lines)):
+    pieces = [(gen.forward, gen.forward_lines), (gen.backward, gen.backward_lines)]
+    if gen.pullback:  # a recursive function's backward as its own recursive calls enter it
+        pieces.append((gen.pullback, gen.pullback_lines))
+    for text, origin in pieces:
         last = None
         for line, lineno in zip(text.split("\n"), origin):
             if (lineno != last and not line.startswith("def ") and 0 < lineno <= len(lines)

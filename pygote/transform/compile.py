@@ -425,9 +425,10 @@ def _params(args: ast.arguments) -> list:
 
 def _compile(fn, gen, src, params, analysis) -> Adjoint:
     closure_names = list(HELPERS) + list(gen.constants) + list(fn.__code__.co_freevars)
-    tree, codes = _factory(fn, closure_names, ((gen.forward, gen.forward_lines),
-                                               (gen.backward, gen.backward_lines)),
-                           src, "pg.show_adjoint")
+    pieces = [(gen.forward, gen.forward_lines), (gen.backward, gen.backward_lines)]
+    if gen.pullback:
+        pieces.append((gen.pullback, gen.pullback_lines))
+    tree, codes = _factory(fn, closure_names, pieces, src, "pg.show_adjoint")
     name = src.node.name
     adjoint = object.__new__(Adjoint)
     adjoint.forward_code = codes[f"{name}_forward"]
@@ -449,10 +450,14 @@ def _compile(fn, gen, src, params, analysis) -> Adjoint:
     adjoint.varkw = a.kwarg.arg if a.kwarg else None
     adjoint.generated = gen
     adjoint.forward, adjoint.backward = adjoint._make(fn)
-    if gen.self_cells:  # recursive calls of this specialization call it directly
-        own_forward, own_backward = gen.self_cells
+    if gen.self_cells:  # recursive calls of this specialization call it directly (such a
+        # function has no closure: see _recursion)
+        own_forward, own_pullback = gen.self_cells
         adjoint.cells[own_forward].cell_contents = adjoint.forward
-        adjoint.cells[own_backward].cell_contents = adjoint.backward
+        code = codes[f"{name}_pullback"]
+        adjoint.cells[own_pullback].cell_contents = types.FunctionType(
+            code, fn.__globals__, code.co_name, None,
+            tuple(adjoint.cells[n] for n in code.co_freevars))
     adjoint.last_bound = None
     adjoint.code = fn.__code__
     adjoint.code_defaults = fn.__defaults__

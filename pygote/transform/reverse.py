@@ -69,8 +69,8 @@ class _OwnForward:
     """Placeholder value of the cell that will hold an adjoint's own forward."""
 
 
-class _OwnBackward:
-    """Placeholder value of the cell that will hold an adjoint's own backward."""
+class _OwnPullback:
+    """Placeholder value of the cell that will hold an adjoint's own pullback."""
 
 
 @dataclass
@@ -82,9 +82,13 @@ class Generated:
     constants: dict  # name -> value, bound in the functions' closure
     needed: list
     guards: list = field(default_factory=list)  # (global name, constant name)
-    # names of the cells that hold this very adjoint's forward and backward (direct
+    # names of the cells that hold this very adjoint's forward and pullback (direct
     # recursive calls), filled in once compiled
     self_cells: tuple = ()
+    # the backward body once more, entered by direct recursive calls: it returns only the
+    # parameters' cotangents (the one active parameter's alone), see Generator.own_single
+    pullback: str = ""
+    pullback_lines: list = field(default_factory=list)
 
 
 class _Lines:
@@ -811,6 +815,11 @@ class Generator(ArrayStatements, CodeWriter):
             f.push(name, s.lineno)
             self.extra_loop_assigned.add(name)  # force the push: the call reassigns it
             self.need(name)
+        if direct is not None:  # this very specialization: its own forward, its saved
+            kept = self.fresh("own")  # data kept here (popped after pb: pushed before it)
+            f.push(kept, s.lineno)
+            self.mark_loop_assigned(kept)
+            self.need(kept)
         f.push(pb, s.lineno)  # popped after y: pushed before it
         if self.try_depth:
             # if the call raises, the handler's backward must not find the pullback of an
@@ -821,17 +830,18 @@ class Generator(ArrayStatements, CodeWriter):
         self.mark_loop_assigned(pb)
         if direct is None:
             f.add(f"{y}, {pb} = {inner}", s.lineno)
-        else:  # this very specialization: its own forward, its saved data kept here
-            check, own_forward, own_backward = direct
-            kept = self.fresh("own")
-            f.push(kept, s.lineno)
-            self.mark_loop_assigned(kept)
-            self.need(kept)
+        else:
+            check, own_forward, own_pullback = direct
+            # (both start as None: the code that follows sets only one; in a loop or a try
+            # body, the other may hold an earlier pass's)
+            again = self.loop_depth or self.try_depth
             f.add(f"if {check}:", s.lineno)
             f.add(f"{y}, {kept} = {own_forward}({', '.join(args)})", s.lineno, 1)
-            f.add(f"{pb} = None", s.lineno, 1)
+            if again:
+                f.add(f"{pb} = None", s.lineno, 1)
             f.add("else:", s.lineno)
-            f.add(f"{kept} = None", s.lineno, 1)
+            if again:
+                f.add(f"{kept} = None", s.lineno, 1)
             f.add(f"{y}, {pb} = {inner}", s.lineno, 1)
         self.need(pb)
         try:
@@ -856,11 +866,17 @@ class Generator(ArrayStatements, CodeWriter):
         cts, kwcts = self.fresh("cts"), self.fresh("kw")
         if direct is not None:
             b.add(f"if {kept} is not None:", s.lineno)
-            b.add(f"{cts} = {own_backward}({kept}, {g})[0]", s.lineno, 1)
+            if self.returns_scalar() and not (y in self.a.active and y in self.a.scalar):
+                g = "0.0" if g == "None" else f"({g} if {g} is not None else 0.0)"
+            pulled, single = f"{own_pullback}({kept}, {g})", self.own_single()
+            if single is None:
+                b.add(f"{cts} = {pulled}", s.lineno, 1)
             for k, (a, p) in enumerate(zip(call.args, self.a.params)):
                 if p in self.a.active:  # (an inactive parameter's cotangent is None)
-                    self.contribute(b, s, a, f"{cts}[{k}]", indent=1,
+                    self.contribute(b, s, a, pulled if single == k else f"{cts}[{k}]", indent=1,
                                     scalar_ok=p in self.a.scalar and self.is_scalar(a))
+            if single is not None and not self.is_active(call.args[single]):
+                b.add(pulled, s.lineno, 1)  # (for what it adds to shadows)
             b.add(f"elif {pb} is not None:", s.lineno)
         else:
             b.add(f"if {pb} is not None:", s.lineno)
@@ -968,8 +984,21 @@ class Generator(ArrayStatements, CodeWriter):
             checks.append(f"type({_atom(a)}) is {name}")
         if not self.self_cells:
             self.self_cells = (self.const(_OwnForward, "_own_forward"),
-                               self.const(_OwnBackward, "_own_backward"))
+                               self.const(_OwnPullback, "_own_pullback"))
         return " and ".join(checks), *self.self_cells
+
+    def returns_scalar(self):
+        """Whether this function ends by returning a number (its pullback's ``_dret``
+        is then a number, never None: see generate())."""
+        ret = self.fn.body[-1] if self.fn.body else None
+        return (isinstance(ret, ast.Return) and isinstance(ret.value, ast.Name)
+                and ret.value.id in self.a.active and ret.value.id in self.a.scalar)
+
+    def own_single(self):
+        """Position of the one active parameter, whose cotangent a direct recursive call's
+        pullback returns bare; None when it returns all parameters' as a tuple."""
+        active = [k for k, p in enumerate(self.a.params) if p in self.a.active]
+        return active[0] if len(active) == 1 else None
 
     def a_Attribute(self, s, y, value):
         f, b = _Lines(), _Lines()
@@ -1605,14 +1634,17 @@ def generate(fn: ast.FunctionDef, analysis: Analysis, resolve, filename: str, so
     if pushed:
         bwd.add("_rev = reversed(_stack)", fn.lineno)  # (each run of the backward
         bwd.add("_pop = _rev.__next__", fn.lineno)  # reads the stack afresh)
-    body_b = _Lines()
+    body_b, own_b = _Lines(), _Lines()  # (own_b: the pullback's, see below)
     if ret is not None and isinstance(ret.value, ast.Name) and ret.value.id in analysis.active:
         if ret.value.id in analysis.scalar:  # a caller that ignores the result passes None
             body_b.add("if _dret is not None:", ret.lineno)
             gen.contribute(body_b, ret, ret.value, "_dret", indent=1)
+            gen.contribute(own_b, ret, ret.value, "_dret")  # (its callers pass a number)
         else:
             gen.contribute(body_b, ret, ret.value, "_dret", scalar_ok=False)
+            own_b.items = list(body_b.items)
     body_b.extend(b_body, 0)
+    own_b.extend(b_body, 0)
     single_use = {gen.adjoint_names[n] for n in gen.single_use if n in gen.adjoint_names}
     for d, kind in gen.declared_adjoints.items():
         if d not in single_use:  # those are written before they are read
@@ -1632,14 +1664,31 @@ def generate(fn: ast.FunctionDef, analysis: Analysis, resolve, filename: str, so
     free_adjoints = [gen.adjoint_names.get(v, f"_dfree[{k}] if _dfree is not None else None"
                                            if written_free else "None")
                      for k, v in enumerate(analysis.free)]
+    own = _Lines()  # (only recursive specializations, which have no closure: see
+    own.items = list(bwd.items)  # compile._recursion)
     bwd.extend(body_b, 0)
     pa = ", ".join(param_adjoints) + ("," if len(param_adjoints) == 1 else "")
     fa = ", ".join(free_adjoints) + ("," if len(free_adjoints) == 1 else "")
     bwd.add(f"return ({pa}), ({fa})" if free_adjoints else f"return ({pa}), None", fn.lineno)
 
+    def render_backward(lines):
+        return peephole(*_drop_unused_adjoints(*lines.render(pushed), gen.declared_adjoints))
+
     f_text, f_origin = _direct_loop_targets(*fwd.render(pushed))
-    b_text, b_origin = peephole(*_drop_unused_adjoints(*bwd.render(pushed),
-                                                       gen.declared_adjoints))
+    b_text, b_origin = render_backward(bwd)
+    pullback, pullback_lines = "", []
+    if gen.self_cells:
+        own.extend(own_b, 0)
+        single = gen.own_single()
+        if single is None:
+            own.add(f"return ({pa})", fn.lineno)
+        else:  # (a scalar parameter's cotangent is a number, never None)
+            p = analysis.params[single]
+            zero = "0.0" if p in analysis.scalar else "None"
+            own.add(f"return {gen.adjoint_names.get(p, zero)}", fn.lineno)
+        p_text, p_origin = render_backward(own)
+        pullback = "\n".join([f"def {name}_pullback(_saved, _dret):"] + p_text)
+        pullback_lines = [fn.lineno] + p_origin
     return Generated(
         forward="\n".join([head] + f_text),
         backward="\n".join([bhead] + b_text),
@@ -1649,4 +1698,6 @@ def generate(fn: ast.FunctionDef, analysis: Analysis, resolve, filename: str, so
         needed=needed,
         guards=list(gen.guards.items()),
         self_cells=gen.self_cells,
+        pullback=pullback,
+        pullback_lines=pullback_lines,
     )

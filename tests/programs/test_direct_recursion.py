@@ -36,9 +36,46 @@ def test_deep_scalar_recursion_matches_finite_differences():
 
 def test_recursive_call_is_direct_and_its_result_a_real_number():
     text = adjoint_of(descend, (0.3, 5)).generated
-    assert "_own_forward" in text.forward and "_own_backward" in text.backward
+    assert "_own_forward" in text.forward and "_own_pullback" in text.backward
     # the result's cotangent is inline: no _acc for the recursive result or for x
     assert "_acc(" not in text.backward.split("elif")[0]
+    # recursive calls enter the pullback, which returns x's cotangent alone
+    assert "_own_pullback" in text.pullback and text.pullback.endswith("return _dx")
+
+
+def swap(x, y, n):
+    if n == 0:
+        return x * y
+    return swap(y, x * 0.5, n - 1) + math.sin(x)  # two parameters with cotangents
+
+
+def test_recursion_with_two_differentiated_parameters():
+    assert_gradient_matches(lambda x, y: swap(x, y, 7), 0.6, -1.3)
+
+
+def branching(x, n):
+    if n == 0:
+        return math.sin(x)
+    total = 0.0
+    for k in range(3):  # in a loop: each pass keeps its own call's saved data
+        a = x * (k + 1) if k < 2 else 2  # the last pass: an int, through the dispatcher
+        total = total + branching(a, n - 1) * x
+    return total
+
+
+def test_recursive_calls_in_a_loop_direct_and_dispatched():
+    assert_gradient_matches(lambda x: branching(x, 3), 0.4)
+
+
+def discards(x, n):
+    if n == 0:
+        return x * x
+    discards(x, n - 1)  # a result nobody reads: its cotangent is zero
+    return discards(x * 0.5, n - 1) * x + x
+
+
+def test_recursive_call_whose_result_is_unused():
+    assert_gradient_matches(lambda x: discards(x, 4), 0.9)
 
 
 def test_forward_mode_through_recursion():
