@@ -182,7 +182,7 @@ def analyse(fn: ast.FunctionDef, free: list, scalar_params: set, resolve,
             nondifferentiable=lambda f: False, constant_params=frozenset(),
             free_active: bool = True, float_sequences=frozenset(),
             self_function=None, real_vectors=frozenset(),
-            known_free=frozenset(), keeps=None) -> Analysis:
+            known_free=frozenset(), keeps=None, pure_calls=False) -> Analysis:
     """Activity and scalar types for normalized ``fn``.
 
     ``free`` are its free variables, ``scalar_params`` the parameters known to be real
@@ -205,6 +205,8 @@ def analyse(fn: ast.FunctionDef, free: list, scalar_params: set, resolve,
     (a tangent function's helpers): read as globals, never active.
     ``keeps(func, name)`` tells that a call of ``func`` cannot write into the value of
     parameter ``name`` (never rebound) given to it (its specialized type is known).
+    ``pure_calls``: no call in ``fn`` writes into what it is given (generated code that
+    calls NumPy functions alone, without ``out=``: a lean gradient).
     """
     params = _param_names(fn.args)
     c = _Collector()
@@ -249,7 +251,7 @@ def analyse(fn: ast.FunctionDef, free: list, scalar_params: set, resolve,
                 and name not in c.count and _safe(lambda f: keeps(f, name), func))
 
     def may_write(name, call):
-        if resolve_callee(call.func, resolve_global) in SCALAR_FUNCTIONS:
+        if pure_calls or resolve_callee(call.func, resolve_global) in SCALAR_FUNCTIONS:
             return False
         return not kept(name, call)
 

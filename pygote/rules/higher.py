@@ -1800,11 +1800,36 @@ def hessian(f, argnums=0):
     from pygote.runtime.batched import attempt, unit_batch, unit_directions
 
     def wrapped(*args, **kwargs):
+        from pygote.runtime.batched import Batched
+        from pygote.transform.compile import lean_gradient
+
         x = args[argnums]
         xa = np.asarray(x)
         dtype = xa.dtype if np.issubdtype(xa.dtype, np.inexact) else np.dtype(float)
+        if type(x) is np.ndarray and not np.issubdtype(x.dtype, np.inexact):
+            raise DifferentiationError(
+                f"pg.hessian cannot differentiate {getattr(f, '__qualname__', f)!s} with "
+                f"respect to argument {argnums}, an array of {x.dtype}: its entries cannot "
+                "vary. Pass a float array (x.astype(float)).")
         if type(x) is np.ndarray and x.size > 1:
             batch = unit_batch(x, dtype)
+            lean = None if kwargs else lean_gradient(f, args, argnums)
+            if lean is not None:
+                # forward over reverse: the Jacobian of the gradient written out as NumPy
+                # code, which writes into no argument (the others are constants); the rows
+                # of the Hessian are the tangents of the gradient, one per direction
+                targs = tuple(batch if i == argnums else None for i in range(len(args)))
+                constant = tuple(i for i in range(len(args)) if i != argnums)
+                _t.push_table()  # (no tangent of an outer pass is found by identity)
+                try:
+                    _, dg = _t.forward_hook(lean, args, None, constant)(
+                        *args, _targs=targs, _tkw=None)
+                except Exception:  # (as in batched.attempt: the general path says why)
+                    dg = False
+                finally:
+                    _t.pop_table()
+                if type(dg) is Batched and dg.shape == x.shape:
+                    return _batched_rows(dg, x, dtype)
             done, g = attempt(lambda a: _pinned_gradient(f, a, kwargs, argnums, batch), args)
             if done:
                 return _batched_rows(g, x, dtype)

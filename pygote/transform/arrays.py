@@ -26,10 +26,11 @@ from __future__ import annotations
 import ast
 import re
 from collections import Counter
+from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["ArrayStatements", "UFUNC_DERIVATIVES"]
+__all__ = ["ArrayStatements", "LeanRecord", "UFUNC_DERIVATIVES"]
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _OPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.MatMult: "@"}
@@ -180,6 +181,24 @@ def _owners(outer, fresh):
     for k, (n, e) in enumerate(handing):
         out.append((n, e, all(e2 != e for _, e2 in handing[k + 1:])))
     return out
+
+
+@dataclass
+class LeanRecord:
+    """One array statement's lean path as plain code, for a gradient written out whole
+    (reverse.lean_gradient): its condition (``check``: sets ``flag``, the result in
+    ``view``), its forward lines, its backward lines from the seed ``_gout``, and what
+    they add to variables outside it (``outer``: name, cotangent expression)."""
+
+    first: ast.stmt
+    length: int
+    output: str
+    flag: str
+    view: str
+    check: object
+    forward: list
+    backward: list
+    outer: list
 
 
 class ArrayStatements:
@@ -364,6 +383,9 @@ class ArrayStatements:
         else:
             f.add(f"{flag} = {' and '.join(tests) or 'True'}", lineno, 1)
 
+        check = _Lines()  # (the lean path's condition alone, for a lean gradient)
+        check.items = list(f.items)
+
         # ---- the lean backward, and which values it reads
         b = _Lines()
         saved: dict = {}  # fast temporary -> name it is saved under
@@ -508,6 +530,15 @@ class ArrayStatements:
             if k != passing[0]) and not any(views & set(_IDENT.findall(e)) for _, e in outer)
         if keep_slot:
             del region_adds[passing[0]]
+        if not writes and not region_adds:
+            y = final.targets[0].id
+            commit = [f"{y} = {view}"] + [f"{s_name} = {t}" for t, s_name in saved.items()]
+            self.lean_records.append(LeanRecord(
+                first=group[0], length=len(group), output=y, flag=flag, view=view,
+                check=check,
+                forward=[f"{fast_name[st.targets[0].id]} = {expr(st.value)}"
+                         for st in group[:-1]] + [f"{view} = {expr(final.value)}"] + commit,
+                backward=list(lines), outer=[(node.id, g) for node, g in outer]))
         b.add(f"if {flag}:", lineno)
         if writes:
             sh = self.fresh("S")

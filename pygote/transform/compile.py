@@ -111,7 +111,8 @@ class Adjoint:
 
     __slots__ = ("forward_code", "backward_code", "cells", "free", "name", "source",
                  "forward", "backward", "params", "n_positional", "varargs", "kwonly",
-                 "varkw", "generated", "fn_free", "last_bound", "code_defaults", "written_free", "code")
+                 "varkw", "generated", "fn_free", "last_bound", "code_defaults", "written_free", "code",
+                 "lean_ok", "lean", "lean_checked")
 
     def bind(self, fn):
         """Functions over ``fn``'s own closure cells and defaults (read live, per object)."""
@@ -218,6 +219,50 @@ def adjoint_of(fn, args=(), kwargs=None, constant=(), top=False):
                           if t is list or t is tuple)
         _LAST[id(fn)] = (fn, raw, adjoint, constant, sequences)
     return adjoint
+
+
+def lean_gradient(fn, args, position):
+    """The gradient of ``fn`` with respect to argument ``position`` as a plain Python
+    function of the same arguments, when ``fn`` is one array statement whose lean path
+    runs for ``args`` (reverse.lean_gradient), else None. Its source is registered (it
+    is differentiated again: forward over reverse, for pg.hessian)."""
+    import linecache
+
+    if type(fn) is not types.FunctionType or fn.__code__.co_freevars or fn.__kwdefaults__:
+        return None
+    constant = tuple(i for i in range(len(args)) if i != position)
+    try:
+        adjoint = adjoint_of(fn, args, {}, constant, True)
+    except DifferentiationError:
+        return None
+    if adjoint.lean_ok is None:
+        return None
+    # (the lean path's condition looks at types, dtypes and shapes alone)
+    signature = tuple((type(a), a.dtype, a.shape) if type(a) is np.ndarray else type(a)
+                      for a in args)
+    ok = adjoint.lean_checked.get(signature)
+    if ok is None:
+        if len(adjoint.lean_checked) > 64:
+            adjoint.lean_checked.clear()
+        ok = adjoint.lean_checked[signature] = bool(adjoint.lean_ok(*args))
+    if not ok:
+        return None
+    if adjoint.lean is None:
+        text = adjoint.generated.lean_gradient
+        filename = f"<pygote: lean gradient of {fn.__qualname__} {id(adjoint):x}>"
+        lines = [line + "\n" for line in text.split("\n")]
+        linecache.cache[filename] = (len(text), None, lines, filename)
+        namespace = dict(fn.__globals__)
+        namespace["_np"] = np
+        exec(compile(text, filename, "exec"), namespace)
+        adjoint.lean = namespace[text[4:text.index("(")]]
+        LEAN_CODES.add(adjoint.lean.__code__)
+    return adjoint.lean
+
+
+# codes of lean gradients: their calls (NumPy functions, no ``out=``) write into no
+# argument (analyse(pure_calls=)): a parameter without a tangent stays constant
+LEAN_CODES: set = set()
 
 
 # the adjoint of each recently differentiated outermost function, by identity: one
@@ -428,6 +473,8 @@ def _compile(fn, gen, src, params, analysis) -> Adjoint:
     pieces = [(gen.forward, gen.forward_lines), (gen.backward, gen.backward_lines)]
     if gen.pullback:
         pieces.append((gen.pullback, gen.pullback_lines))
+    if gen.lean_ok:
+        pieces.append((gen.lean_ok, [fn.__code__.co_firstlineno] * (gen.lean_ok.count("\n") + 1)))
     tree, codes = _factory(fn, closure_names, pieces, src, "pg.show_adjoint")
     name = src.node.name
     adjoint = object.__new__(Adjoint)
@@ -458,6 +505,13 @@ def _compile(fn, gen, src, params, analysis) -> Adjoint:
         adjoint.cells[own_pullback].cell_contents = types.FunctionType(
             code, fn.__globals__, code.co_name, None,
             tuple(adjoint.cells[n] for n in code.co_freevars))
+    adjoint.lean_ok = None
+    if gen.lean_ok:
+        code = codes[f"{name}_lean_ok"]
+        adjoint.lean_ok = types.FunctionType(code, fn.__globals__, code.co_name, None,
+                                             tuple(adjoint.cells[n] for n in code.co_freevars))
+    adjoint.lean = None  # made when asked for: lean_gradient()
+    adjoint.lean_checked = {}  # argument signature -> whether the lean path runs
     adjoint.last_bound = None
     adjoint.code = fn.__code__
     adjoint.code_defaults = fn.__defaults__
@@ -579,7 +633,8 @@ def transform_forward(fn, arg_types=(), kwarg_names=(), nargs=None, constant=())
     analysis = analyse(node, free, scalar_params, resolve, _is_nondifferentiable,
                        constant_params, free_active=free_active,
                        float_sequences=float_sequences,
-                       self_function=fn)
+                       self_function=fn,
+                       pure_calls=fn.__code__ in LEAN_CODES)
     gen = generate_forward(node, analysis, resolve, src.filename, freevars, _is_nondifferentiable,
                            cell_of)
     return _compile_forward(fn, gen, src)

@@ -287,6 +287,8 @@ class ForwardGenerator(CodeWriter):
             sign = sign or "+"
             return (f"{sign}{dx} if _np.shape({x}) == _np.shape({{ans}}) else "
                     f"{sign}_np.broadcast_to({dx}, _np.shape({{ans}}))")
+        if sym == "*" and da and a == b:  # x * x (as in tanh's 1 - t * t): one product
+            return f"2.0 * {a} * {da}"
         if sym == "*" or sym == "@" and arrays:
             return " + ".join(([f"{da} {sym} {b}"] if da else [])
                               + ([f"{a} {sym} {db}"] if db else []))

@@ -89,6 +89,10 @@ class Generated:
     # parameters' cotangents (the one active parameter's alone), see Generator.own_single
     pullback: str = ""
     pullback_lines: list = field(default_factory=list)
+    # a function that is one array statement ending in its return: its lean path's
+    # condition and its gradient written out as plain NumPy code (see lean_gradient)
+    lean_ok: str = ""
+    lean_gradient: str = ""
 
 
 class _Lines:
@@ -301,6 +305,7 @@ class Generator(ArrayStatements, CodeWriter):
                     and self.callee(node.value.func) in (np.array, np.asarray)):
                 self.packed[node.value.args[0].id] = literals[node.value.args[0].id].elts
         self.general_only: set = set()  # temporaries of array statements (transform/arrays.py)
+        self.lean_records: list = []  # their lean paths (arrays.LeanRecord)
         # temporary -> (container, index, their names) of the item read that made it, while
         # neither is rebound: cotangents of the item go to the container's shadow directly
         self.item_of: dict = {}
@@ -1568,6 +1573,41 @@ def _direct_loop_targets(text, origin):
     return text, origin
 
 
+def lean_gradient(fn, analysis, gen, body, ret):
+    """``(condition, gradient)`` sources when ``fn`` is one array statement whose result
+    it returns, and one parameter gets a gradient; else ``("", "")``.
+
+    ``f_lean_ok(params)`` tells whether the lean path runs for these arguments (it
+    depends on their types and shapes alone) and the result is a number;
+    ``f_lean_gradient(params)`` is then that parameter's gradient as plain NumPy
+    statements, forward then backward from the seed 1 — code that forward mode can
+    differentiate again: pg.hessian's forward-over-reverse (rules/higher.py)."""
+    a = fn.args
+    if (len(gen.lean_records) != 1 or ret is None or not isinstance(ret.value, ast.Name)
+            or a.vararg or a.kwarg or a.kwonlyargs or analysis.free):
+        return "", ""
+    rec = gen.lean_records[0]
+    if rec.first is not body[0] or rec.length != len(body) or rec.output != ret.value.id:
+        return "", ""
+    wanted = {x for x, _ in rec.outer if x in analysis.params}
+    if len(wanted) != 1 or any(x not in analysis.params for x, _ in rec.outer):
+        return "", ""
+    params = ", ".join(analysis.params)
+    check, _ = rec.check.render(set(), 1)
+    ok = "\n".join([f"def {fn.name}_lean_ok({params}):"] + check +
+                    [f"    return {rec.flag} and _np.ndim({rec.view}) == 0"])
+    result = " + ".join(f"({g})" for _, g in rec.outer)
+    live, lines = set(_IDENTIFIER.findall(result)), []
+    for line in reversed(rec.forward + ["_gout = 1.0"] + rec.backward):
+        target, value = line.split(" = ", 1)
+        if target in live:  # (the primal's value and what only it reads: not needed)
+            lines.append(line)
+            live |= set(_IDENTIFIER.findall(value))
+    grad = "\n".join([f"def {fn.name}_lean_gradient({params}):"] +
+                      [f"    {line}" for line in reversed(lines)] + [f"    return {result}"])
+    return ok, grad
+
+
 def generate(fn: ast.FunctionDef, analysis: Analysis, resolve, filename: str, source_lines,
              rules, nondifferentiable, recursion=None) -> Generated:
     """Forward and backward source of normalized ``fn`` (see the module docstring).
@@ -1689,7 +1729,10 @@ def generate(fn: ast.FunctionDef, analysis: Analysis, resolve, filename: str, so
         p_text, p_origin = render_backward(own)
         pullback = "\n".join([f"def {name}_pullback(_saved, _dret):"] + p_text)
         pullback_lines = [fn.lineno] + p_origin
+    lean_ok, lean_grad = lean_gradient(fn, analysis, gen, body, ret)
     return Generated(
+        lean_ok=lean_ok,
+        lean_gradient=lean_grad,
         forward="\n".join([head] + f_text),
         backward="\n".join([bhead] + b_text),
         forward_lines=[fn.lineno] + f_origin,
