@@ -296,6 +296,26 @@ def _extremum_jvp(t, ans, x, axis=None, out=None, keepdims=False, **kw):
     return _reduce(np.where(share != 0, t * share, 0), axis, keepdims)
 
 
+def acc_extremum(x, dx, m, g):
+    """Add cotangent ``g`` of ``m = np.max(x)`` (or ``np.min``: the whole of a real array
+    ``x``) to x's adjoint (``shadows.acc``'s contract): at the one place equal to ``m``
+    without a one-hot array of x's size when x's shadow is its own; ties share it, as
+    in ``_extremum_vjp``, which serves every other case (a batch of cotangents...)."""
+    from pygote.runtime import shadows
+
+    if g is None:
+        return dx
+    if (type(g) is float or type(g) is np.float64) and m == m:  # (NaN: the rule)
+        winners = x == m
+        if np.count_nonzero(winners) == 1:
+            return shadows.acc_at(x, dx, int(winners.argmax()), g)
+    return shadows.acc(x, dx, _extremum_vjp(g, m, x))
+
+
+# (the callees whose whole-array form generated code may take on its own: acc_extremum)
+WHOLE_EXTREMA = frozenset([np.max, np.min, np.amax, np.amin])
+
+
 _register(
     (np.max, np.min, np.amax, np.amin, np.ndarray.max, np.ndarray.min, np.nanmax, np.nanmin),
     _extremum_vjp,

@@ -177,6 +177,21 @@ def acc_owned(x, dx, g):
     return acc(x, dx, g)
 
 
+def acc_at(x, dx, index, g):
+    """``acc`` of the cotangent that is number ``g`` at flat (C order) ``index`` of array
+    ``x`` and zero elsewhere: added in place where x's shadow is an array of its own, so
+    that nothing of x's size is made (the place of a maximum, an item read)."""
+    if type(x) is ndarray and x.base is None:
+        entry = current.shadows.get(id(x))
+        if entry is not None and entry[2] and type(entry[1]) is ndarray \
+                and entry[1].shape == x.shape:
+            entry[1].flat[index] += g
+            return dx
+    one = np.zeros(x.shape, np.result_type(g, x.dtype))
+    one.flat[index] = g
+    return acc_owned(x, dx, one)
+
+
 def _entry(x, make):
     shadows = current.shadows
     entry = shadows.get(id(x))

@@ -24,6 +24,7 @@ import numpy as np
 from pygote.analysis.activity import analyse
 from pygote.errors import DifferentiationError, where
 from pygote.frontend import get_source, normalize
+from pygote.rules import numpy_reductions
 from pygote.rules.registry import NONDIFFERENTIABLE, RULES
 from pygote.runtime import access, dispatch, journal, shadows, values
 from pygote.runtime.dispatch import StaleTransform
@@ -86,7 +87,7 @@ HELPERS = {
     "_acc_owned": shadows.acc_owned,
     "_shadow": shadows.writable_shadow, "_wrote": journal.wrote,
     "_is_real": values.is_real, "_ndarray": np.ndarray, "_matrices": values.matrices,
-    "_np": np,
+    "_np": np, "_acc_extremum": numpy_reductions.acc_extremum,
     "_setitem": access.setitem, "_setitem_back": access.setitem_back,
     "_setattr": access.setattr_, "_setattr_back": access.setattr_back,
     "_augassign": access.augassign, "_augassign_back": access.augassign_back,

@@ -141,7 +141,7 @@ RESERVED = frozenset("""
     _saved _dret _stack _push _pop _ _acc _take _call _call_masked _call_method _binop _unop _getattr
     _acc_attr _getitem _acc_getitem _getitem_back _acc_item _rename_back _setitem _setitem_back
     _setattr _setattr_back _ghost _ghost_written _ghost_made _acc_neg
-    _shadow _wrote _is_real _ndarray _gout _matrices _np _add_items _F64 _rev _islice _acc_owned
+    _shadow _wrote _is_real _ndarray _gout _matrices _np _add_items _F64 _rev _islice _acc_owned _acc_extremum
     _augassign _augassign_back _iterate _cell_ct _put_cell_ct _default_ct _dfree _stale _sin _cos _sinh _cosh _sqrt
     _exp _log _copysign _LN2 _LN10 _TWO_OVER_SQRTPI _DEG _RAD _delitem _delitem_back
 """.split())
@@ -800,6 +800,7 @@ class Generator(ArrayStatements, CodeWriter):
             receiver = []
         inner = ", ".join([head] + args + kws) + ")"
         direct = None if receiver else self.direct_recursion(func, call, constant)
+        extremum = direct is None and not receiver and self.whole_extremum(func, call, y)
         # a local closure that writes `nonlocal` variables assigns them: restore them too;
         # so may the callee a closure is handed to (``apply(add, x)``): each written
         # variable's cotangent goes to the closure's cell for the callee's backward, and
@@ -820,8 +821,10 @@ class Generator(ArrayStatements, CodeWriter):
             f.push(name, s.lineno)
             self.extra_loop_assigned.add(name)  # force the push: the call reassigns it
             self.need(name)
-        if direct is not None:  # this very specialization: its own forward, its saved
-            kept = self.fresh("own")  # data kept here (popped after pb: pushed before it)
+        if direct is not None or extremum:  # this very specialization: its own forward,
+            # its saved data kept here (popped after pb: pushed before it); or np.max(x) of
+            # a real array: kept is True
+            kept = self.fresh("own")
             f.push(kept, s.lineno)
             self.mark_loop_assigned(kept)
             self.need(kept)
@@ -833,15 +836,23 @@ class Generator(ArrayStatements, CodeWriter):
         f.push(y, s.lineno)
         self.mark_loop_assigned(y)
         self.mark_loop_assigned(pb)
-        if direct is None:
+        if direct is None and not extremum:
             f.add(f"{y}, {pb} = {inner}", s.lineno)
         else:
-            check, own_forward, own_pullback = direct
             # (both start as None: the code that follows sets only one; in a loop or a try
             # body, the other may hold an earlier pass's)
             again = self.loop_depth or self.try_depth
-            f.add(f"if {check}:", s.lineno)
-            f.add(f"{y}, {kept} = {own_forward}({', '.join(args)})", s.lineno, 1)
+            if extremum:
+                x = args[0]
+                self.guard(func)  # (np.max called as it is: np must stay what it was)
+                f.add(f"if type({x}) is _ndarray and {x}.dtype.kind == 'f' and {x}.size:",
+                      s.lineno)
+                f.add(f"{y} = {_atom(func)}({x})", s.lineno, 1)
+                f.add(f"{kept} = True", s.lineno, 1)
+            else:
+                check, own_forward, own_pullback = direct
+                f.add(f"if {check}:", s.lineno)
+                f.add(f"{y}, {kept} = {own_forward}({', '.join(args)})", s.lineno, 1)
             if again:
                 f.add(f"{pb} = None", s.lineno, 1)
             f.add("else:", s.lineno)
@@ -856,7 +867,7 @@ class Generator(ArrayStatements, CodeWriter):
         if y in self.temporaries and rule is not None and rule.linear and not kws:
             self.made_by[y] = MADE_BY_RULE  # its result may become a ghost
         if y in self.a.active:
-            g, _ = self.output(s, y, b)
+            g, ans = self.output(s, y, b, needs_ans=bool(extremum))
         else:
             g = "None"
             b.pop(y, s.lineno)
@@ -869,7 +880,13 @@ class Generator(ArrayStatements, CodeWriter):
             b.add(f"_put_cell_ct({holder}, {name!r}, {d})", s.lineno)
             b.add(f"{d} = {self.zero(name)}", s.lineno)
         cts, kwcts = self.fresh("cts"), self.fresh("kw")
-        if direct is not None:
+        if extremum:  # (g goes to the maximum's place: no one-hot array)
+            b.add(f"if {kept} is not None:", s.lineno)
+            d = self.adj(call.args[0].id)
+            self.need(call.args[0].id)
+            b.add(f"{d} = _acc_extremum({args[0]}, {d}, {ans}, {g})", s.lineno, 1)
+            b.add(f"elif {pb} is not None:", s.lineno)
+        elif direct is not None:
             b.add(f"if {kept} is not None:", s.lineno)
             if self.returns_scalar() and not (y in self.a.active and y in self.a.scalar):
                 g = "0.0" if g == "None" else f"({g} if {g} is not None else 0.0)"
@@ -936,7 +953,7 @@ class Generator(ArrayStatements, CodeWriter):
             else:
                 b.add(f"{d} = _acc({name}, {d}, {expr})", s.lineno)
         b.pop(pb, s.lineno)
-        if direct is not None:
+        if direct is not None or extremum:
             b.pop(kept, s.lineno)
         for name in reversed(writes):
             b.pop(name, s.lineno)
@@ -991,6 +1008,21 @@ class Generator(ArrayStatements, CodeWriter):
             self.self_cells = (self.const(_OwnForward, "_own_forward"),
                                self.const(_OwnPullback, "_own_pullback"))
         return " and ".join(checks), *self.self_cells
+
+    def whole_extremum(self, func, call, y) -> bool:
+        """Whether ``y = np.max(x)`` (or min) of one active variable, whose cotangent may
+        go to x's maximum's place alone (rules/numpy_reductions.acc_extremum) when x is
+        a real array at run time."""
+        from pygote.rules.numpy_reductions import WHOLE_EXTREMA
+
+        if (call.keywords or len(call.args) != 1 or not isinstance(call.args[0], ast.Name)
+                or not self.is_active(call.args[0]) or y not in self.a.active
+                or call.args[0].id in self.a.scalar):
+            return False
+        try:
+            return self.callee(func) in WHOLE_EXTREMA
+        except TypeError:
+            return False
 
     def returns_scalar(self):
         """Whether this function ends by returning a number (its pullback's ``_dret``
