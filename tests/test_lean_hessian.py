@@ -132,3 +132,51 @@ def test_the_lean_gradient_is_the_gradient():
     g = lean_gradient(tanh_quartic, (x, A), 0)(x, A)
     t = np.tanh(A @ x)
     np.testing.assert_allclose(g, A.T @ (2 * t * (1 - t * t)) + 4 * x ** 3, rtol=1e-12)
+
+
+def ridge(x, A, b):
+    r = A @ x - b
+    return np.sum(r * r) + 0.1 * np.sum(x * x)
+
+
+def test_several_statements():
+    x, A, b = rng.standard_normal(4), rng.standard_normal((6, 4)), rng.standard_normal(6)
+    assert lean_gradient(ridge, (x, A, b), 0) is not None
+    np.testing.assert_allclose(pg.hessian(ridge)(x, A, b), 2 * A.T @ A + 0.2 * np.eye(4),
+                               rtol=1e-10, atol=1e-12)
+
+
+def centered(x, W):
+    s = np.sum(x * x)
+    u = W @ x - s  # a number broadcast against a vector: its cotangent is summed back
+    return np.sum(np.exp(u * 0.1))
+
+
+def centered_grad(x, W):
+    u = W @ x - np.sum(x * x)
+    e = 0.1 * np.exp(u * 0.1)
+    return W.T @ e - 2 * x * np.sum(e)
+
+
+def test_statements_whose_results_broadcast():
+    x, W = rng.standard_normal(3), rng.standard_normal((5, 3))
+    assert lean_gradient(centered, (x, W), 0) is not None
+    np.testing.assert_allclose(pg.hessian(centered)(x, W),
+                               fd_jacobian(lambda v: centered_grad(v, W), x), rtol=1e-6,
+                               atol=1e-8)
+
+
+def with_bias(b, X):
+    h = np.tanh(X + b)  # b (3,) broadcast over the rows of X (4, 3)
+    return np.sum(h * h)
+
+
+def test_broadcast_parameter():
+    b, X = rng.standard_normal(3), rng.standard_normal((4, 3))
+
+    def grad(b):
+        t = np.tanh(X + b)
+        return np.sum(2 * t * (1 - t * t), axis=0)
+
+    np.testing.assert_allclose(pg.hessian(with_bias)(b, X), fd_jacobian(grad, b), rtol=1e-6,
+                               atol=1e-8)

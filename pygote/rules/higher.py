@@ -1845,6 +1845,20 @@ def hessian(f, argnums=0):
     return wrapped
 
 
+def sum_to(g, shape):
+    """``g`` summed over the axes it was broadcast along from ``shape`` (a cotangent of a
+    broadcast operand). Plain NumPy, so that forward mode differentiates it inside a lean
+    gradient (transform/reverse.lean_gradient)."""
+    if np.shape(g) == shape:
+        return g
+    while np.ndim(g) > len(shape):
+        g = np.sum(g, axis=0)
+    for axis in range(len(shape)):
+        if shape[axis] == 1 and np.shape(g)[axis] != 1:
+            g = np.sum(g, axis=axis, keepdims=True)
+    return g
+
+
 def _batched_rows(g, x, dtype):
     """The Hessian from the batched gradient ``g`` of the unit directions' products."""
     from pygote.runtime.batched import Batched

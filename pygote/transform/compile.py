@@ -229,6 +229,8 @@ def lean_gradient(fn, args, position):
     is differentiated again: forward over reverse, for pg.hessian)."""
     import linecache
 
+    from pygote.rules import higher
+
     if type(fn) is not types.FunctionType or fn.__code__.co_freevars or fn.__kwdefaults__:
         return None
     constant = tuple(i for i in range(len(args)) if i != position)
@@ -255,6 +257,7 @@ def lean_gradient(fn, args, position):
         linecache.cache[filename] = (len(text), None, lines, filename)
         namespace = dict(fn.__globals__)
         namespace["_np"] = np
+        namespace["_sum_to"] = higher.sum_to
         exec(compile(text, filename, "exec"), namespace)
         adjoint.lean = namespace[text[4:text.index("(")]]
         LEAN_CODES.add(adjoint.lean.__code__)

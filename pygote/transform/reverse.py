@@ -1606,35 +1606,73 @@ def _direct_loop_targets(text, origin):
 
 
 def lean_gradient(fn, analysis, gen, body, ret):
-    """``(condition, gradient)`` sources when ``fn`` is one array statement whose result
-    it returns, and one parameter gets a gradient; else ``("", "")``.
+    """``(condition, gradient)`` sources when ``fn`` is a run of array statements, the
+    last giving what it returns, and one parameter gets a gradient; else ``("", "")``.
 
-    ``f_lean_ok(params)`` tells whether the lean path runs for these arguments (it
-    depends on their types and shapes alone) and the result is a number;
+    ``f_lean_ok(params)`` tells whether every statement's lean path runs for these
+    arguments (which depends on their types and shapes alone) and the result is a number;
     ``f_lean_gradient(params)`` is then that parameter's gradient as plain NumPy
-    statements, forward then backward from the seed 1 — code that forward mode can
-    differentiate again: pg.hessian's forward-over-reverse (rules/higher.py)."""
+    statements: the lean forward lines, then each statement's lean backward lines, the
+    last seeded with 1, each earlier one with what the later ones sent to its result
+    (summed to its shape: ``_sum_to``) — code that forward mode can differentiate again:
+    pg.hessian's forward over reverse (rules/higher.py)."""
     a = fn.args
-    if (len(gen.lean_records) != 1 or ret is None or not isinstance(ret.value, ast.Name)
+    records = gen.lean_records
+    if (not records or ret is None or not isinstance(ret.value, ast.Name)
             or a.vararg or a.kwarg or a.kwonlyargs or analysis.free):
         return "", ""
-    rec = gen.lean_records[0]
-    if rec.first is not body[0] or rec.length != len(body) or rec.output != ret.value.id:
+    k = 0
+    for rec in records:  # the records tile the body
+        if k >= len(body) or rec.first is not body[k]:
+            return "", ""
+        k += rec.length
+    outputs = [rec.output for rec in records]
+    if (k != len(body) or outputs[-1] != ret.value.id or len(set(outputs)) != len(outputs)
+            or set(outputs) & set(analysis.params)):
         return "", ""
-    wanted = {x for x, _ in rec.outer if x in analysis.params}
-    if len(wanted) != 1 or any(x not in analysis.params for x, _ in rec.outer):
+    sent: dict = {}  # name -> cotangent expressions sent to it
+    for j, rec in enumerate(records):
+        for x, _ in rec.outer:
+            if x in outputs[j:] or (x not in analysis.params and x not in outputs):
+                return "", ""  # (a free or global variable, or a name made later)
+    wanted = {x for rec in records for x, _ in rec.outer if x in analysis.params}
+    if len(wanted) != 1:
         return "", ""
-    params = ", ".join(analysis.params)
-    check, _ = rec.check.render(set(), 1)
-    ok = "\n".join([f"def {fn.name}_lean_ok({params}):"] + check +
-                    [f"    return {rec.flag} and _np.ndim({rec.view}) == 0"])
-    result = " + ".join(f"({g})" for _, g in rec.outer)
+    (param,) = wanted
+
+    def renamed(text, j):
+        return re.sub(r"\b_gout\b", f"_gout{j}", text)
+
+    forward = [line for rec in records for line in rec.forward]
+    backward = []
+    for j in range(len(records) - 1, -1, -1):
+        rec = records[j]
+        if j == len(records) - 1:
+            backward.append(f"_gout{j} = 1.0")
+        elif rec.output in sent:
+            terms = " + ".join(f"({t})" for t in sent[rec.output])
+            backward.append(f"_gout{j} = _sum_to({terms}, _np.shape({rec.output}))")
+        else:
+            continue  # (nothing reaches it)
+        backward += [renamed(line, j) for line in rec.backward]
+        for x, g in rec.outer:
+            sent.setdefault(x, []).append(renamed(g, j))
+    result = f"_sum_to({' + '.join(f'({t})' for t in sent[param])}, _np.shape({param}))"
     live, lines = set(_IDENTIFIER.findall(result)), []
-    for line in reversed(rec.forward + ["_gout = 1.0"] + rec.backward):
+    for line in reversed(forward + backward):
         target, value = line.split(" = ", 1)
         if target in live:  # (the primal's value and what only it reads: not needed)
             lines.append(line)
             live |= set(_IDENTIFIER.findall(value))
+    params = ", ".join(analysis.params)
+    check = []
+    for rec in records:
+        check += rec.check.render(set(), 1)[0]
+        check.append(f"    if not {rec.flag}:")
+        check.append("        return False")
+        check.append(f"    {rec.output} = {rec.view}")
+    ok = "\n".join([f"def {fn.name}_lean_ok({params}):"] + check +
+                    [f"    return _np.ndim({records[-1].view}) == 0"])
     grad = "\n".join([f"def {fn.name}_lean_gradient({params}):"] +
                       [f"    {line}" for line in reversed(lines)] + [f"    return {result}"])
     return ok, grad
