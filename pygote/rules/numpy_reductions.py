@@ -21,6 +21,7 @@ try:
 except ImportError:  # NumPy 1.x
     from numpy.core.numeric import normalize_axis_tuple
 
+from pygote.runtime import shadows
 from pygote.rules.registry import (
     deflinear, defjvp, defvjp, first_tangent_jvp, vjp_with_array_args, with_array_args,
 )

@@ -159,7 +159,12 @@ def acc(x, dx, g):
 
 def acc_neg(x, dx, g):
     """``acc(x, dx, -g)``; for a number ``x``, ``g`` is summed before it is negated."""
-    if type(x) is float or isinstance(x, np.generic):
+    t = type(x)
+    if (t is float or t is np.float64) and type(g) is ndarray and g.dtype.kind == "f":
+        s = -g.sum()  # (a float64 array's sum: the common case, as fit would make it)
+        s = float(s) if t is float else np.float64(s)
+        return s if dx is None else dx + s
+    if t is float or isinstance(x, np.generic):
         g = fit(g, x)
         return dx if g is None else acc(x, dx, -g)
     return acc(x, dx, None if g is None else -g)
