@@ -190,7 +190,7 @@ def _index_expr(node) -> str:
         return f"slice({', '.join(parts)})"
     if isinstance(node, ast.Tuple):
         inner = ", ".join(_index_expr(e) for e in node.elts)
-        return f"({inner},)"
+        return f"({inner},)" if inner else "()"  # (h[()]: the item of a 0-d array)
     return _atom(node)
 
 

@@ -453,3 +453,12 @@ def test_float32_gradient_dtype(program, args):
         else:  # np.float32 scalar
             assert np.asarray(g).dtype == np.float32, \
                 f"{program.__name__}: gradient dtype {np.asarray(g).dtype}"
+
+
+def item_of_0d(x):
+    h = np.array(np.sum(x * x))  # a 0-d array
+    return h[()] * 2.0  # (the empty index: generated code wrote it as "(,)")
+
+
+def test_empty_tuple_index_of_a_0d_array():
+    assert_gradient_matches(item_of_0d, np.array([0.5, -1.5, 2.0]))
