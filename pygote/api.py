@@ -17,7 +17,7 @@ import numpy as np
 
 from pygote.errors import DifferentiationError
 from pygote.rules.registry import DERIVATIVES, NONDIFFERENTIABLE, REPLACEMENTS, RULES
-from pygote.transform.compile import adjoint_of as _adjoint_of
+from pygote.transform.compile import _array_key, adjoint_of as _adjoint_of
 from pygote.runtime import dispatch, journal, shadows
 from pygote.runtime.batched import Batched
 from pygote.runtime.shadows import attributes
@@ -255,25 +255,27 @@ def _value_and_gradients(f, args, kwargs, constant=(), has_aux=False, part=None)
     return y, grads
 
 
-# plain Python functions of one float, by identity: (code, defaults, adjoint)
-_SCALAR_PLANS: dict = {}
+# plain Python functions of one argument, by identity and the argument's kind (float, or
+# what the adjoint of an array was specialized for): (code, defaults, adjoint)
+_ONE_ARGUMENT_PLANS: dict = {}
 
 
-def _scalar_gradient(f, x):
-    """``grad(f)(x)`` for a float ``x``: the common case of scalar code, where the fixed
-    cost (cache look-up, argument checks, gathering) would dominate a gradient that costs
-    a few hundred nanoseconds. Anything unusual takes the general path."""
-    plan = _SCALAR_PLANS.get(f)
+def _one_argument_gradient(f, x):
+    """``grad(f)(x)`` for a float or an array ``x``: the common case, where the fixed cost
+    (cache key, argument checks, gathering every argument's gradient) would weigh on a
+    gradient that costs microseconds. Anything unusual takes the general path."""
+    kind = (_array_key(x), x.dtype) if type(x) is np.ndarray else float
+    plan = _ONE_ARGUMENT_PLANS.get((f, kind))
     if plan is None or plan[0] is not f.__code__ or plan[1] is not f.__defaults__ \
             or shadows.current.shadows:
         y, grads = _value_and_gradients(f, (x,), {})
-        if (type(f) is FunctionType and not f.__code__.co_freevars and type(y) is float
+        if (type(f) is FunctionType and not f.__code__.co_freevars and isinstance(y, float)
                 and f not in RULES and f not in NONDIFFERENTIABLE
                 and f.__code__ not in DERIVATIVES and f not in REPLACEMENTS):
-            if len(_SCALAR_PLANS) > 1024:
-                _SCALAR_PLANS.clear()
-            _SCALAR_PLANS[f] = (f.__code__, f.__defaults__,
-                                _adjoint_of(f, (x,), {}, (), True))
+            if len(_ONE_ARGUMENT_PLANS) > 1024:
+                _ONE_ARGUMENT_PLANS.clear()
+            _ONE_ARGUMENT_PLANS[(f, kind)] = (f.__code__, f.__defaults__,
+                                             _adjoint_of(f, (x,), {}, (), True))
         return grads[0]
     adjoint = plan[2]
     outer_journal = journal.current
@@ -282,22 +284,28 @@ def _scalar_gradient(f, x):
         y, saved = adjoint.forward(x)
     except dispatch.StaleTransform:
         journal.current = outer_journal
-        del _SCALAR_PLANS[f]
+        del _ONE_ARGUMENT_PLANS[(f, kind)]
         return _value_and_gradients(f, (x,), {})[1][0]
     finally:
         journal.current = outer_journal
     if entries:
         journal.seal(entries)
-    if type(y) is not float:
-        del _SCALAR_PLANS[f]
+    if not isinstance(y, float):  # (a float, or a NumPy float64: its seed is 1.0)
+        del _ONE_ARGUMENT_PLANS[(f, kind)]
         return _value_and_gradients(f, (x,), {})[1][0]
-    g = adjoint.backward(saved, 1.0)[0][0]
     store = shadows.current
-    if store.shadows or store.views:
-        store.clear()
+    try:
+        ct = adjoint.backward(saved, 1.0)[0][0]
+        if kind is float:
+            g = ct if type(ct) is float else 0.0 if ct is None else float(ct)
+        else:
+            g = _gather(x, ct, {})
+    finally:
+        if store.shadows or store.views:
+            store.clear()
     if entries:
         journal.replay(entries)
-    return g if type(g) is float else 0.0 if g is None else float(g)
+    return g
 
 
 def gradient(f: Callable, *args: Any, **kwargs: Any) -> tuple:
@@ -307,8 +315,8 @@ def gradient(f: Callable, *args: Any, **kwargs: Any) -> tuple:
     >>> gradient(lambda x, y: x * math.sin(y), 2.0, 0.0)
     (0.0, 2.0)
     """
-    if not kwargs and len(args) == 1 and type(args[0]) is float:
-        return (_scalar_gradient(f, args[0]),)
+    if not kwargs and len(args) == 1 and (type(args[0]) is float or type(args[0]) is np.ndarray):
+        return (_one_argument_gradient(f, args[0]),)
     return _value_and_gradients(f, args, kwargs)[1]
 
 
@@ -368,8 +376,9 @@ def grad(f: Callable, argnums=0, has_aux: bool = False) -> Callable:
 
     @functools.wraps(f)
     def wrapped(*args, **kwargs):
-        if simple and not kwargs and len(args) == 1 and type(args[0]) is float:
-            return _scalar_gradient(f, args[0])
+        if simple and not kwargs and len(args) == 1 and (type(args[0]) is float
+                                                         or type(args[0]) is np.ndarray):
+            return _one_argument_gradient(f, args[0])
         (value, g) = vg(*args, **kwargs)
         if has_aux:
             return g, value[1]
