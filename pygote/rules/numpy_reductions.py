@@ -302,8 +302,6 @@ def acc_extremum(x, dx, m, g):
     ``x``) to x's adjoint (``shadows.acc``'s contract): at the one place equal to ``m``
     without a one-hot array of x's size when x's shadow is its own; ties share it, as
     in ``_extremum_vjp``, which serves every other case (a batch of cotangents...)."""
-    from pygote.runtime import shadows
-
     if g is None:
         return dx
     if (type(g) is float or type(g) is np.float64) and m == m:  # (NaN: the rule)
