@@ -17,7 +17,7 @@ import numpy as np
 
 from pygote.errors import DifferentiationError
 from pygote.rules.registry import DERIVATIVES, NONDIFFERENTIABLE, REPLACEMENTS, RULES
-from pygote.transform.compile import _array_key, adjoint_of as _adjoint_of
+from pygote.transform.compile import _array_key, _sequence_key, adjoint_of as _adjoint_of
 from pygote.runtime import dispatch, journal, shadows
 from pygote.runtime.batched import Batched
 from pygote.runtime.shadows import attributes
@@ -255,48 +255,68 @@ def _value_and_gradients(f, args, kwargs, constant=(), has_aux=False, part=None)
     return y, grads
 
 
-# plain Python functions of one argument, by identity and the argument's kind (float, or
-# what the adjoint of an array was specialized for): (code, defaults, adjoint)
+# plain Python functions differentiated with respect to one positional argument, by
+# identity, position and the kinds of the arguments (see _kind): (code, defaults, adjoint)
 _ONE_ARGUMENT_PLANS: dict = {}
 
 
-def _one_argument_gradient(f, x):
-    """``grad(f)(x)`` for a float or an array ``x``: the common case, where the fixed cost
-    (cache key, argument checks, gathering every argument's gradient) would weigh on a
-    gradient that costs microseconds. Anything unusual takes the general path."""
-    kind = (_array_key(x), x.dtype) if type(x) is np.ndarray else float
-    plan = _ONE_ARGUMENT_PLANS.get((f, kind))
+def _kind(a):
+    """What the adjoint and the argument checks depend on, for the kinds of argument the
+    short path takes: a float, an array (the key it was specialized by, its dtype), a
+    list or tuple of floats, an int; else None."""
+    t = type(a)
+    if t is float or t is int:
+        return t
+    if t is np.ndarray:
+        return _array_key(a), a.dtype
+    if t is list or t is tuple:
+        k = _sequence_key(a)
+        return k if type(k) is tuple else None
+    return None
+
+
+def _one_argument_gradient(f, args, position, general):
+    """``grad(f, argnums=position)(*args)``: the common case, where the fixed cost (cache
+    key, argument checks, gathering every argument's gradient) would weigh on a gradient
+    that costs microseconds. Anything unusual takes the general path, ``general()``:
+    ``(value, gradient)``, which the first call of each kind of arguments takes too."""
+    kinds = tuple(map(_kind, args))
+    key = (f, position, kinds)
+    plan = _ONE_ARGUMENT_PLANS.get(key)
     if plan is None or plan[0] is not f.__code__ or plan[1] is not f.__defaults__ \
             or shadows.current.shadows:
-        y, grads = _value_and_gradients(f, (x,), {})
+        y, g = general()
         if (type(f) is FunctionType and not f.__code__.co_freevars and isinstance(y, float)
+                and None not in kinds and kinds[position] is not int
                 and f not in RULES and f not in NONDIFFERENTIABLE
                 and f.__code__ not in DERIVATIVES and f not in REPLACEMENTS):
             if len(_ONE_ARGUMENT_PLANS) > 1024:
                 _ONE_ARGUMENT_PLANS.clear()
-            _ONE_ARGUMENT_PLANS[(f, kind)] = (f.__code__, f.__defaults__,
-                                             _adjoint_of(f, (x,), {}, (), True))
-        return grads[0]
+            constant = tuple(i for i in range(len(args)) if i != position)
+            _ONE_ARGUMENT_PLANS[key] = (f.__code__, f.__defaults__,
+                                        _adjoint_of(f, args, {}, constant, True))
+        return g
     adjoint = plan[2]
     outer_journal = journal.current
     journal.current = entries = []
     try:
-        y, saved = adjoint.forward(x)
+        y, saved = adjoint.forward(*args)
     except dispatch.StaleTransform:
         journal.current = outer_journal
-        del _ONE_ARGUMENT_PLANS[(f, kind)]
-        return _value_and_gradients(f, (x,), {})[1][0]
+        del _ONE_ARGUMENT_PLANS[key]
+        return general()[1]
     finally:
         journal.current = outer_journal
     if entries:
         journal.seal(entries)
     if not isinstance(y, float):  # (a float, or a NumPy float64: its seed is 1.0)
-        del _ONE_ARGUMENT_PLANS[(f, kind)]
-        return _value_and_gradients(f, (x,), {})[1][0]
+        del _ONE_ARGUMENT_PLANS[key]
+        return general()[1]
     store = shadows.current
+    x = args[position]
     try:
-        ct = adjoint.backward(saved, 1.0)[0][0]
-        if kind is float:
+        ct = adjoint.backward(saved, 1.0)[0][position]
+        if type(x) is float:
             g = ct if type(ct) is float else 0.0 if ct is None else float(ct)
         else:
             g = _gather(x, ct, {})
@@ -315,8 +335,9 @@ def gradient(f: Callable, *args: Any, **kwargs: Any) -> tuple:
     >>> gradient(lambda x, y: x * math.sin(y), 2.0, 0.0)
     (0.0, 2.0)
     """
-    if not kwargs and len(args) == 1 and (type(args[0]) is float or type(args[0]) is np.ndarray):
-        return (_one_argument_gradient(f, args[0]),)
+    if not kwargs and len(args) == 1:
+        return (_one_argument_gradient(
+            f, args, 0, lambda: (lambda y, g: (y, g[0]))(*_value_and_gradients(f, args, {}))),)
     return _value_and_gradients(f, args, kwargs)[1]
 
 
@@ -372,13 +393,12 @@ def grad(f: Callable, argnums=0, has_aux: bool = False) -> Callable:
     12.0
     """
     vg = value_and_grad(f, argnums, has_aux)
-    simple = argnums == 0 and not has_aux
+    single = type(argnums) is int and argnums >= 0 and not has_aux
 
     @functools.wraps(f)
     def wrapped(*args, **kwargs):
-        if simple and not kwargs and len(args) == 1 and (type(args[0]) is float
-                                                         or type(args[0]) is np.ndarray):
-            return _one_argument_gradient(f, args[0])
+        if single and not kwargs and argnums < len(args):
+            return _one_argument_gradient(f, args, argnums, lambda: vg(*args))
         (value, g) = vg(*args, **kwargs)
         if has_aux:
             return g, value[1]

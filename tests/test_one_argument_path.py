@@ -77,3 +77,27 @@ def test_a_redefined_function_is_transformed_again():
     np.testing.assert_allclose(pg.grad(f)(x), 2 * x)
     f.__code__ = (lambda x: np.sum(x ** 3)).__code__
     np.testing.assert_allclose(pg.grad(f)(x), 3 * x ** 2)
+
+
+def horner(x, coeffs):
+    y = 0.0
+    for c in coeffs:
+        y = y * x + c
+    return y
+
+
+def test_one_argument_among_several():
+    coeffs = [1.0, -2.0, 0.5, 3.0]  # 1 x^3 - 2 x^2 + 0.5 x + 3
+
+    def closed(x):
+        return 3 * x * x - 4 * x + 0.5
+
+    g = pg.grad(horner)
+    for x in (0.5, 1.5, -2.0):
+        assert abs(g(x, coeffs) - closed(x)) < 1e-12
+    # the coefficients' kind changes (an array now): another plan, the same derivative
+    assert abs(g(0.5, np.array(coeffs)) - closed(0.5)) < 1e-12
+    dc = pg.grad(horner, argnums=1)(0.5, coeffs)
+    np.testing.assert_allclose(dc, [0.125, 0.25, 0.5, 1.0])
+    with pytest.raises(pg.DifferentiationError):
+        pg.grad(horner, argnums=1)(0.5, [1, 2, 3])  # integers: no gradient to take
