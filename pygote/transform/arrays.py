@@ -172,14 +172,16 @@ def _makes_array(g_expr) -> bool:
 def _owners(outer, fresh):
     """The contributions to outer names, ordered so that every read of a fresh temporary
     comes before the one that hands it over, marked: ``(node, expression, owned)``. An
-    expression making an array is owned by its one use; a fresh temporary by its last bare
-    use (after which nothing reads it: a later contribution may add into it in place)."""
+    expression making an array is owned by its one use; a fresh temporary by its one bare
+    use, after the reads (a later contribution may add into it in place). A temporary given
+    bare to two names is owned by neither: the first's shadow may borrow it (keep it as
+    it is), and the second's would then add into the first's."""
     reading = [(n, e) for n, e in outer if not (e in fresh or _makes_array(e))]
     making = [(n, e) for n, e in outer if e not in fresh and _makes_array(e)]
     handing = [(n, e) for n, e in outer if e in fresh]
     out = [(n, e, False) for n, e in reading] + [(n, e, True) for n, e in making]
-    for k, (n, e) in enumerate(handing):
-        out.append((n, e, all(e2 != e for _, e2 in handing[k + 1:])))
+    bare = [e for _, e in handing]
+    out += [(n, e, bare.count(e) == 1) for n, e in handing]
     return out
 
 
