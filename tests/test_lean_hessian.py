@@ -180,3 +180,15 @@ def test_broadcast_parameter():
 
     np.testing.assert_allclose(pg.hessian(with_bias)(b, X), fd_jacobian(grad, b), rtol=1e-6,
                                atol=1e-8)
+
+
+def test_sum_to_rules():
+    from pygote.rules.higher import sum_to
+
+    g = rng.standard_normal((2, 3))
+    t = rng.standard_normal((2, 3))
+    y, dy = pg.jvp(lambda a: sum_to(a, (1, 3)), (g,), (t,))
+    np.testing.assert_allclose(dy, t.sum(axis=0, keepdims=True))
+    w = rng.standard_normal(3)
+    np.testing.assert_allclose(pg.grad(lambda a: np.sum(sum_to(a, (3,)) * w))(g),
+                               np.broadcast_to(w, (2, 3)))

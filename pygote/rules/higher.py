@@ -1859,6 +1859,12 @@ def sum_to(g, shape):
     return g
 
 
+# linear in g: its rules are itself and a broadcast (no transform of its source at the
+# first Hessian: forward mode would otherwise differentiate its loop)
+defvjp(sum_to, lambda ct, ans, g, shape: np.broadcast_to(ct, np.shape(g)))
+defjvp(sum_to, lambda ans, targs, g, shape: None if targs[0] is None else sum_to(targs[0], shape))
+
+
 def _batched_rows(g, x, dtype):
     """The Hessian from the batched gradient ``g`` of the unit directions' products."""
     from pygote.runtime.batched import Batched
