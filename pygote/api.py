@@ -256,8 +256,9 @@ def _value_and_gradients(f, args, kwargs, constant=(), has_aux=False, part=None)
 
 
 # plain Python functions differentiated with respect to one positional argument, by
-# identity, position and the kinds of the arguments (see _kind): (code, defaults, adjoint)
+# identity: (code, defaults, adjoint, position, the kinds of the arguments: see _kind)
 _ONE_ARGUMENT_PLANS: dict = {}
+_ONE_FLOAT = (float,)
 
 
 def _kind(a):
@@ -278,14 +279,15 @@ def _kind(a):
 def _one_argument_gradient(f, args, position, general):
     """``grad(f, argnums=position)(*args)``: the common case, where the fixed cost (cache
     key, argument checks, gathering every argument's gradient) would weigh on a gradient
-    that costs microseconds. Anything unusual takes the general path, ``general()``:
-    ``(value, gradient)``, which the first call of each kind of arguments takes too."""
-    kinds = tuple(map(_kind, args))
-    key = (f, position, kinds)
-    plan = _ONE_ARGUMENT_PLANS.get(key)
+    that costs microseconds (a scalar function's: a few hundred nanoseconds). Anything
+    unusual takes the general path, ``general(*args)``: ``(value, gradient)``, which the
+    first call of each kind of arguments takes too."""
+    kinds = _ONE_FLOAT if len(args) == 1 and type(args[0]) is float else \
+        tuple(map(_kind, args))
+    plan = _ONE_ARGUMENT_PLANS.get(f)
     if plan is None or plan[0] is not f.__code__ or plan[1] is not f.__defaults__ \
-            or shadows.current.shadows:
-        y, g = general()
+            or plan[3] != position or plan[4] != kinds or shadows.current.shadows:
+        y, g = general(*args)
         if (type(f) is FunctionType and not f.__code__.co_freevars and isinstance(y, float)
                 and None not in kinds and kinds[position] is not int
                 and f not in RULES and f not in NONDIFFERENTIABLE
@@ -293,8 +295,8 @@ def _one_argument_gradient(f, args, position, general):
             if len(_ONE_ARGUMENT_PLANS) > 1024:
                 _ONE_ARGUMENT_PLANS.clear()
             constant = tuple(i for i in range(len(args)) if i != position)
-            _ONE_ARGUMENT_PLANS[key] = (f.__code__, f.__defaults__,
-                                        _adjoint_of(f, args, {}, constant, True))
+            _ONE_ARGUMENT_PLANS[f] = (f.__code__, f.__defaults__,
+                                      _adjoint_of(f, args, {}, constant, True), position, kinds)
         return g
     adjoint = plan[2]
     outer_journal = journal.current
@@ -303,15 +305,15 @@ def _one_argument_gradient(f, args, position, general):
         y, saved = adjoint.forward(*args)
     except dispatch.StaleTransform:
         journal.current = outer_journal
-        del _ONE_ARGUMENT_PLANS[key]
-        return general()[1]
+        del _ONE_ARGUMENT_PLANS[f]
+        return general(*args)[1]
     finally:
         journal.current = outer_journal
     if entries:
         journal.seal(entries)
     if not isinstance(y, float):  # (a float, or a NumPy float64: its seed is 1.0)
-        del _ONE_ARGUMENT_PLANS[key]
-        return general()[1]
+        del _ONE_ARGUMENT_PLANS[f]
+        return general(*args)[1]
     store = shadows.current
     x = args[position]
     try:
@@ -328,6 +330,45 @@ def _one_argument_gradient(f, args, position, general):
     return g
 
 
+def _scalar_gradient(f, x):
+    """``grad(f)(x)`` for a float ``x``: _one_argument_gradient's case where every
+    nanosecond shows (a scalar function's gradient costs a few hundred), on its plans."""
+    plan = _ONE_ARGUMENT_PLANS.get(f)
+    if plan is None or plan[4] is not _ONE_FLOAT or plan[0] is not f.__code__ \
+            or plan[1] is not f.__defaults__ or shadows.current.shadows:
+        return _one_argument_gradient(f, (x,), 0, _general_of_one(f))
+    adjoint = plan[2]
+    outer_journal = journal.current
+    journal.current = entries = []
+    try:
+        y, saved = adjoint.forward(x)
+    except dispatch.StaleTransform:
+        journal.current = outer_journal
+        del _ONE_ARGUMENT_PLANS[f]
+        return _scalar_gradient(f, x)
+    finally:
+        journal.current = outer_journal
+    if entries:
+        journal.seal(entries)
+    if type(y) is not float:
+        return _one_argument_gradient(f, (x,), 0, _general_of_one(f))
+    g = adjoint.backward(saved, 1.0)[0][0]
+    store = shadows.current
+    if store.shadows or store.views:
+        store.clear()
+    if entries:
+        journal.replay(entries)
+    return g if type(g) is float else 0.0 if g is None else float(g)
+
+
+def _general_of_one(f):
+    """``pg.gradient``'s general path for one argument, in _one_argument_gradient's form."""
+    def general(x):
+        y, grads = _value_and_gradients(f, (x,), {})
+        return y, grads[0]
+    return general
+
+
 def gradient(f: Callable, *args: Any, **kwargs: Any) -> tuple:
     """Gradient of scalar-valued ``f`` with respect to each positional argument.
 
@@ -336,8 +377,9 @@ def gradient(f: Callable, *args: Any, **kwargs: Any) -> tuple:
     (0.0, 2.0)
     """
     if not kwargs and len(args) == 1:
-        return (_one_argument_gradient(
-            f, args, 0, lambda: (lambda y, g: (y, g[0]))(*_value_and_gradients(f, args, {}))),)
+        if type(args[0]) is float:
+            return (_scalar_gradient(f, args[0]),)
+        return (_one_argument_gradient(f, args, 0, _general_of_one(f)),)
     return _value_and_gradients(f, args, kwargs)[1]
 
 
@@ -394,11 +436,14 @@ def grad(f: Callable, argnums=0, has_aux: bool = False) -> Callable:
     """
     vg = value_and_grad(f, argnums, has_aux)
     single = type(argnums) is int and argnums >= 0 and not has_aux
+    simple = single and argnums == 0
 
     @functools.wraps(f)
     def wrapped(*args, **kwargs):
+        if simple and not kwargs and len(args) == 1 and type(args[0]) is float:
+            return _scalar_gradient(f, args[0])
         if single and not kwargs and argnums < len(args):
-            return _one_argument_gradient(f, args, argnums, lambda: vg(*args))
+            return _one_argument_gradient(f, args, argnums, vg)
         (value, g) = vg(*args, **kwargs)
         if has_aux:
             return g, value[1]

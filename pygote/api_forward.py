@@ -18,10 +18,7 @@ from pygote.runtime import tangents as _t
 __all__ = ["jvp", "pushforward", "jacfwd", "show_jvp", "forwarddiff"]
 
 
-def _run(f, primals, tangents, kwargs=None, constant=None):
-    """``(y, dy)``; ``constant``: positions of plain Python function ``f`` that its
-    tangent function may take as constants (it writes into none of them), known to the
-    caller."""
+def _run(f, primals, tangents, kwargs=None):
     if len(tangents) != len(primals):
         raise TypeError(f"pg.jvp: {len(primals)} primals but {len(tangents)} tangents; give "
                         "one tangent per primal (None or zeros for a constant).")
@@ -30,11 +27,7 @@ def _run(f, primals, tangents, kwargs=None, constant=None):
         targs = tuple(_t.as_tangent(t, x) for t, x in zip(tangents, primals))
         for x, d in zip(primals, targs):
             _t.register(x, d)
-        if constant is None:
-            y, dy = _t.call(f, tuple(primals), targs, kwargs)
-        else:
-            y, dy = _t.forward_hook(f, primals, kwargs, constant)(
-                *primals, **(kwargs or {}), _targs=targs, _tkw=None)
+        y, dy = _t.call(f, tuple(primals), targs, kwargs)
         return y, _t.output(dy, y)
     finally:
         _t.pop_table()

@@ -1847,8 +1847,8 @@ def hessian(f, argnums=0):
 
 def sum_to(g, shape):
     """``g`` summed over the axes it was broadcast along from ``shape`` (a cotangent of a
-    broadcast operand). Plain NumPy, so that forward mode differentiates it inside a lean
-    gradient (transform/reverse.lean_gradient)."""
+    broadcast operand, in a lean gradient: transform/reverse.lean_gradient). Works on
+    batches too (runtime/batched.py): its forward rule below is itself."""
     if np.shape(g) == shape:
         return g
     while np.ndim(g) > len(shape):

@@ -161,7 +161,7 @@ def acc_neg(x, dx, g):
     """``acc(x, dx, -g)``; for a number ``x``, ``g`` is summed before it is negated."""
     t = type(x)
     if (t is float or t is np.float64) and type(g) is ndarray and g.dtype.kind == "f":
-        s = -g.sum()  # (a float64 array's sum: the common case, as fit would make it)
+        s = -g.sum()  # (a real array's sum, as fit would make it: the common case)
         s = float(s) if t is float else np.float64(s)
         return s if dx is None else dx + s
     if t is float or isinstance(x, np.generic):

@@ -89,7 +89,7 @@ class Generated:
     # parameters' cotangents (the one active parameter's alone), see Generator.own_single
     pullback: str = ""
     pullback_lines: list = field(default_factory=list)
-    # a function that is one array statement ending in its return: its lean path's
+    # a function that is a run of array statements ending in its return: their lean paths'
     # condition and its gradient written out as plain NumPy code (see lean_gradient)
     lean_ok: str = ""
     lean_gradient: str = ""
