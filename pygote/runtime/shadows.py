@@ -116,6 +116,10 @@ def acc(x, dx, g):
         if type(g) is not float:
             g = fit(g, x)
         return g if dx is None else dx + g
+    if t is np.float64:  # (a NumPy number: np.max(x), a reduction's result)
+        if type(g) is not t:
+            g = fit(g, x)
+        return g if dx is None else dx + g
     if t is ndarray:
         if type(x.base) is GhostBuffer:  # a temporary's stand-in: a value adjoint
             g = fit(g, x)
@@ -190,7 +194,11 @@ def acc_at(x, dx, index, g):
         entry = current.shadows.get(id(x))
         if entry is not None and entry[2] and type(entry[1]) is ndarray \
                 and entry[1].shape == x.shape:
-            entry[1].flat[index] += g
+            shadow = entry[1]
+            if shadow.ndim == 1:
+                shadow[index] += g
+            else:
+                shadow.flat[index] += g
             return dx
     one = np.zeros(x.shape, np.result_type(g, x.dtype))
     one.flat[index] = g
@@ -486,6 +494,8 @@ def take(y, dy):
     returned as a value (an array, a list of cotangents, a dict, a ``Structural``).
     """
     t = type(y)
+    if t is float or t is np.float64:  # (numbers first: the common case)
+        return dy
     if t is tuple or isinstance(y, tuple):
         # a tuple made by this statement may hold arrays (a rule's outputs): their
         # gradients are in their own shadows
