@@ -24,10 +24,11 @@ class Pygote:
         return Prepared(lambda: g(*args), flatten)
 
     def hessian(self, wl, args):
-        # reverse mode over forward mode, every unit direction in one batched pass
+        # forward mode over the gradient written out as NumPy code (reverse over forward
+        # where that cannot be), every unit direction in one batched pass
         h = self.pg.hessian(wl.fn, argnums=wl.argnums[0])
         return Prepared(lambda: h(*args), flatten,
-                        "pg.hessian (reverse over forward, directions batched)")
+                        "pg.hessian (forward over reverse, directions batched)")
 
     def backward(self, wl, args):
         # pg.pullback runs the forward pass once; back(dy) may be called again and again.
