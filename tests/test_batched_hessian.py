@@ -60,7 +60,15 @@ def loop_calls(monkeypatch):
     return calls
 
 
-def test_closed_form_in_one_pass(loop_calls):
+@pytest.mark.parametrize("lean", [True, False], ids=["forward_over_reverse",
+                                                   "reverse_over_forward"])
+def test_closed_form_in_one_pass(lean, loop_calls, monkeypatch):
+    # array statements alone: forward mode over their gradient written out as NumPy
+    # (tests/test_lean_hessian.py); without it, the batched reverse-over-forward pass
+    from pygote.transform import compile as compile_
+
+    if not lean:
+        monkeypatch.setattr(compile_, "lean_gradient", lambda f, args, position: None)
     x = RNG.standard_normal(4)
     h = pg.hessian(tanh_squares)(x, A)
     np.testing.assert_allclose(h, _closed_tanh_squares(x, A), rtol=1e-10, atol=1e-12)

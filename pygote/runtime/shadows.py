@@ -112,11 +112,7 @@ def acc(x, dx, g):
     if g is None:
         return dx
     t = type(x)
-    if t is float:
-        if type(g) is not float:
-            g = fit(g, x)
-        return g if dx is None else dx + g
-    if t is np.float64:  # (a NumPy number: np.max(x), a reduction's result)
+    if t is float or t is np.float64:  # (a NumPy number: np.max(x), a reduction's)
         if type(g) is not t:
             g = fit(g, x)
         return g if dx is None else dx + g
